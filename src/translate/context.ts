@@ -1,0 +1,97 @@
+// Shared translation state and the contexts that let parentRef/attachment logic be written once.
+// Contract between the passes (see translate/index.ts for their order):
+//   gateway pass  -> GatewayContext[] with ListenerContext[] (validated listeners, incl. ListenerSet ones)
+//   route passes  -> attach routes to ListenerContexts, bump attachedRoutes, fill ListenerIR + clusters
+//   finalize pass -> listener/gateway status (attachedRoutes known by then) and GatewayIR
+
+import type {
+  Condition,
+  Gateway,
+  GatewayClass,
+  Listener,
+  ListenerSet,
+  Resource,
+  RouteGroupKind,
+} from '../api/types.ts';
+import type { ClusterIR, GatewayIR, ListenerIR } from '../ir/types.ts';
+import type { Diagnostic, Snapshot } from '../provider/snapshot.ts';
+
+export const DEFAULT_CONTROLLER_NAME = 'portunus.dev/gateway-controller';
+export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+export const GATEWAY_X_GROUP = 'gateway.networking.x-k8s.io';
+export const ENVOY_GATEWAY_GROUP = 'gateway.envoyproxy.io';
+
+export interface TranslateOptions {
+  /** spec.controllerName of the GatewayClasses this translator manages. */
+  controllerName: string;
+  /**
+   * Timestamp used as lastTransitionTime for conditions that changed. The translator never reads
+   * the clock; callers pass the time (tests pass a fixed one).
+   */
+  now: string;
+}
+
+/** Computed status for one resource. `status` replaces the resource's status wholesale. */
+export interface StatusUpdate {
+  resource: Resource;
+  status: unknown;
+}
+
+export interface TranslateResult {
+  ir: import('../ir/types.ts').IR;
+  /** One entry per input resource whose status we computed, in stable order (kind, namespace, name). */
+  statuses: StatusUpdate[];
+  /** Translation-time problems worth logging (status carries the user-facing detail). */
+  diagnostics: Diagnostic[];
+}
+
+export interface TranslateContext {
+  readonly snapshot: Snapshot;
+  readonly options: TranslateOptions;
+  readonly diagnostics: Diagnostic[];
+  /** Computed statuses keyed by "Kind/namespace/name". */
+  readonly statuses: Map<string, StatusUpdate>;
+}
+
+export function statusKey(r: Resource): string {
+  return `${r.kind}/${r.metadata.namespace ?? ''}/${r.metadata.name}`;
+}
+
+export function setStatus(ctx: TranslateContext, resource: Resource, status: unknown): void {
+  ctx.statuses.set(statusKey(resource), { resource, status });
+}
+
+export interface GatewayContext {
+  readonly gateway: Gateway;
+  readonly gatewayClass: GatewayClass;
+  readonly namespace: string;
+  readonly name: string;
+  /** Listeners of the Gateway itself, then those of accepted ListenerSets (in spec precedence order). */
+  readonly listeners: ListenerContext[];
+  /** Gateway-level conditions computed so far (Accepted etc.); finalize adds Programmed. */
+  readonly conditions: Condition[];
+  /** Output IR for this gateway; route passes push clusters via addCluster. */
+  readonly ir: GatewayIR;
+  /** Adds (or reuses, by name) a cluster to this gateway's IR. */
+  addCluster(cluster: ClusterIR): void;
+}
+
+export interface ListenerContext {
+  readonly gateway: GatewayContext;
+  /** Set when the listener comes from a ListenerSet; routes attach to it with a ListenerSet parentRef. */
+  readonly listenerSet?: ListenerSet;
+  readonly listener: Listener;
+  /** Route kinds the listener accepts (allowedRoutes.kinds ∩ kinds valid for its protocol, or the protocol defaults). */
+  readonly supportedKinds: RouteGroupKind[];
+  /**
+   * Whether routes may attach: the listener is Accepted and not Conflicted. Routes to a listener that
+   * is not ready get Accepted=False (NoMatchingParent / NotAllowedByListeners as the spec says).
+   */
+  readonly ready: boolean;
+  /** allowedRoutes.namespaces check for a route in `namespace`. */
+  allowsNamespace(namespace: string): boolean;
+  /** Count of routes attached (Accepted for this listener); route passes increment it. */
+  attachedRoutes: number;
+  /** Output IR for the listener; route passes fill virtualHosts / tlsRoutes / tcpRoute / udpRoute. */
+  readonly ir: ListenerIR;
+}
