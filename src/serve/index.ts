@@ -1,0 +1,128 @@
+// `portunus serve` wiring: file provider → control loop → in-process data plane, plus the admin
+// server, access log and metrics around them. Everything here is assembly; the behaviour lives in
+// loop.ts (reconcile), sources.ts (per-file last-good policy) and statusview.ts.
+
+import { pino } from 'pino';
+import { type AdminServer, startAdminServer } from '../admin/server.ts';
+import { createDataPlane } from '../dataplane/index.ts';
+import {
+  type AccessLogFormat,
+  createAccessLog,
+  createMetrics,
+  createObserver,
+  type Metrics,
+} from '../observe/index.ts';
+import type { LogSink } from '../observe/accesslog.ts';
+import { loadSnapshot } from '../provider/file/load.ts';
+import { watchPaths } from '../provider/file/watch.ts';
+import { type ControlLoop, createControlLoop, type Logger } from './loop.ts';
+import { createSourceStore, listManifestFiles } from './sources.ts';
+
+export type { ControlLoop } from './loop.ts';
+
+export interface ServeOptions {
+  /** Manifest files or directories (recursive). */
+  paths: string[];
+  controllerName: string;
+  adminAddress: string;
+  /** 0 picks a free port. */
+  adminPort: number;
+  accessLog: AccessLogFormat;
+  /** Address the data plane listeners bind (default: the data plane's, all interfaces). */
+  bindAddress?: string;
+  /** Quiet period after a file change before reloading. */
+  debounceMs: number;
+  /** How long in-flight requests may take to finish at shutdown. */
+  drainMs: number;
+  logger: pino.Logger;
+  /** Access log destination; stdout when absent. */
+  accessLogSink?: LogSink;
+}
+
+export interface ServeHandle {
+  readonly admin: AdminServer;
+  readonly loop: ControlLoop;
+  readonly metrics: Metrics;
+  /** Stops watching, drains the data plane (bounded by drainMs), closes the admin server. */
+  close(): Promise<void>;
+}
+
+/** A problem that prevents starting at all (exit status 1, message for the operator). */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+export function createLogger(level: string, destination: number | string = 2): pino.Logger {
+  // Synchronous writes: control-plane events are rare, and a crash must not lose the line explaining it.
+  return pino(
+    { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ dest: destination, sync: true }),
+  );
+}
+
+export async function startServe(options: ServeOptions): Promise<ServeHandle> {
+  const { logger } = options;
+  const { missing } = await listManifestFiles(options.paths);
+  if (missing.length > 0) throw new StartupError(`no such file or directory: ${missing.join(', ')}`);
+
+  const metrics = createMetrics();
+  const accessLog = createAccessLog({
+    format: options.accessLog,
+    ...(options.accessLogSink ? { sink: options.accessLogSink } : {}),
+  });
+  const dataPlane = createDataPlane({
+    observer: createObserver(accessLog, metrics),
+    ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
+    logger: logger.child({ component: 'dataplane' }),
+  });
+
+  const sources = createSourceStore(options.paths, (file) => loadSnapshot([file]));
+  const loop = createControlLoop({
+    sources,
+    target: dataPlane,
+    controllerName: options.controllerName,
+    logger: logger.child({ component: 'controller' }) as Logger,
+    metrics,
+  });
+
+  let admin: AdminServer;
+  try {
+    admin = await startAdminServer({
+      host: options.adminAddress,
+      port: options.adminPort,
+      source: { ready: () => loop.ready(), configDump: () => loop.configDump(), status: () => loop.status() },
+      metrics,
+    });
+  } catch (err) {
+    await dataPlane.close({ graceMs: 0 });
+    const e = err as NodeJS.ErrnoException;
+    throw new StartupError(
+      `admin server cannot listen on ${options.adminAddress}:${options.adminPort}: ${e.code ?? e.message}` +
+        (e.code === 'EADDRINUSE' ? ' (another portunus running? use --admin-port, 0 for any free port)' : ''),
+    );
+  }
+  logger.info({ url: admin.url }, 'admin server listening');
+
+  // Watch before the first read so a change made while it runs is not missed.
+  const stopWatching = watchPaths(options.paths, () => void loop.reload(), { debounceMs: options.debounceMs });
+  await loop.reload();
+
+  let closing: Promise<void> | null = null;
+  return {
+    admin,
+    loop,
+    metrics,
+    close() {
+      closing ??= (async () => {
+        await stopWatching();
+        await loop.close();
+        logger.info({ graceMs: options.drainMs }, 'draining connections');
+        await dataPlane.close({ graceMs: options.drainMs });
+        await admin.close();
+        accessLog.flush();
+        logger.info({}, 'stopped');
+      })();
+      return closing;
+    },
+  };
+}

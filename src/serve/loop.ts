@@ -1,0 +1,256 @@
+// The standalone control loop: read the manifest files, translate, apply to the data plane.
+// Runs once at start and again whenever the watcher reports a change. Reconciles never overlap:
+// a change that arrives during one marks the loop dirty and it runs once more afterwards.
+//
+// A config version is a content hash of the IR, so a reload that produces the same IR (a comment
+// edited, a status-only change) does not touch the data plane. Listeners that failed to bind are
+// retried with backoff (a port in use may be freed), which is why the view marks them Pending.
+
+import { createHash } from 'node:crypto';
+import type { Resource } from '../api/types.ts';
+import type { IR } from '../ir/types.ts';
+import { type Diagnostic, formatDiagnostic, Snapshot } from '../provider/snapshot.ts';
+import { translate } from '../translate/index.ts';
+import { renderStatusDocuments } from '../translate/status.ts';
+import type { FileState, SourceStore } from './sources.ts';
+import { type ApplyError, foldApplyErrors, preserveTransitionTimes } from './statusview.ts';
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** The part of the data plane the loop drives. */
+export interface ConfigTarget {
+  apply(ir: IR, version: string): Promise<{ version: string; errors: ApplyError[] }>;
+}
+
+export interface ReloadRecorder {
+  recordReload(outcome: { ok: boolean; version: string | null; time: number }): void;
+}
+
+export interface ControlLoopOptions {
+  sources: SourceStore;
+  target: ConfigTarget;
+  controllerName: string;
+  logger: Logger;
+  metrics?: ReloadRecorder;
+  /** Epoch ms; injectable for tests. */
+  clock?: () => number;
+  /** Backoff for re-applying after bind errors: first delay and cap, ms. */
+  retryMs?: { initial: number; max: number };
+}
+
+export interface LastReload {
+  /** ISO time the reload finished. */
+  time: string;
+  ok: boolean;
+  durationMs: number;
+  /** Set when the reload failed before anything was applied (e.g. the translator threw). */
+  error?: string;
+}
+
+export interface StatusView {
+  version: string | null;
+  ready: boolean;
+  lastReload: LastReload | null;
+  resources: Resource[];
+  /** Load diagnostics (parse errors, rejected resources, duplicates) then translation diagnostics. */
+  diagnostics: (Diagnostic & { text: string })[];
+  applyErrors: ApplyError[];
+  files: { file: string; parsed: boolean; goodSince: string | null }[];
+}
+
+export interface ControlLoop {
+  /** Reconciles now (or after the one running). Resolves when the configuration reflects the files. */
+  reload(): Promise<void>;
+  ready(): boolean;
+  version(): string | null;
+  configDump(): { version: string | null; appliedAt: string | null; ir: IR | null };
+  status(): StatusView;
+  /** Stops retry timers; a reload in flight is awaited. */
+  close(): Promise<void>;
+}
+
+/** Content hash of the IR: the translator's output order is deterministic, so equal IR, equal text. */
+export function irVersion(ir: IR): string {
+  return createHash('sha256').update(JSON.stringify(ir)).digest('hex').slice(0, 16);
+}
+
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function createControlLoop(options: ControlLoopOptions): ControlLoop {
+  const { sources, target, controllerName, logger, metrics } = options;
+  const clock = options.clock ?? Date.now;
+  const retry = options.retryMs ?? { initial: 1_000, max: 30_000 };
+
+  let ir: IR | null = null;
+  let version: string | null = null;
+  let appliedAt: number | null = null;
+  let applyErrors: ApplyError[] = [];
+  let view: StatusView = {
+    version: null,
+    ready: false,
+    lastReload: null,
+    resources: [],
+    diagnostics: [],
+    applyErrors: [],
+    files: [],
+  };
+  let loggedDiagnostics = new Set<string>();
+
+  let running: Promise<void> | null = null;
+  let dirty = false;
+  let closed = false;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let retryDelay = retry.initial;
+
+  async function reconcileOnce(): Promise<void> {
+    const started = clock();
+    const read = await sources.read();
+    const snapshot = new Snapshot(read.entries);
+    const loadDiagnostics = [...read.diagnostics, ...snapshot.diagnostics];
+    const now = rfc3339(started);
+
+    let result: ReturnType<typeof translate>;
+    let docs: Resource[];
+    try {
+      result = translate(snapshot, { controllerName, now });
+      docs = structuredClone(renderStatusDocuments(snapshot, result));
+    } catch (err) {
+      // A translator bug must not take down what is serving: keep the last configuration.
+      logger.error({ err }, 'translation failed; the previous configuration keeps serving');
+      finish(started, false, `translation failed: ${(err as Error).message}`, loadDiagnostics);
+      return;
+    }
+
+    const next = irVersion(result.ir);
+    if (next !== version || applyErrors.length > 0) {
+      let applied: { version: string; errors: ApplyError[] };
+      try {
+        applied = await target.apply(result.ir, next);
+      } catch (err) {
+        logger.error({ err, version: next }, 'data plane rejected the configuration; the previous one keeps serving');
+        finish(started, false, `apply failed: ${(err as Error).message}`, loadDiagnostics);
+        return;
+      }
+      const changed = next !== version;
+      ir = result.ir;
+      version = applied.version;
+      appliedAt = clock();
+      applyErrors = applied.errors;
+      if (changed) {
+        logger.info(
+          {
+            version,
+            gateways: result.ir.gateways.length,
+            listeners: result.ir.gateways.reduce((n, g) => n + g.listeners.length, 0),
+            durationMs: clock() - started,
+          },
+          'configuration applied',
+        );
+      }
+      for (const e of applyErrors) {
+        logger.error({ listener: e.listener, port: e.port, code: e.code }, `listener cannot be served: ${e.message}`);
+      }
+    } else {
+      logger.debug({ version }, 'configuration unchanged');
+    }
+
+    foldApplyErrors(docs, result.ir, applyErrors, now);
+    preserveTransitionTimes(view.resources, docs);
+    view = {
+      ...view,
+      resources: docs,
+      applyErrors,
+      files: read.files.map((f: FileState) => ({
+        file: f.file,
+        parsed: f.parsed,
+        goodSince: f.goodSince === null ? null : new Date(f.goodSince).toISOString(),
+      })),
+    };
+    const ok = applyErrors.length === 0 && !loadDiagnostics.some((d) => d.severity === 'error');
+    finish(started, ok, undefined, [...loadDiagnostics, ...result.diagnostics]);
+    scheduleRetry();
+  }
+
+  /** Records the outcome of a reconcile in the view, logs and metrics. */
+  function finish(started: number, ok: boolean, error: string | undefined, diagnostics: Diagnostic[]): void {
+    const withText = diagnostics.map((d) => ({ ...d, text: formatDiagnostic(d) }));
+    // Log a diagnostic when it first appears, not on every reload while it persists.
+    const nextLogged = new Set<string>();
+    for (const d of withText) {
+      nextLogged.add(d.text);
+      if (loggedDiagnostics.has(d.text)) continue;
+      const fields = { code: d.code, ...(d.source ? { file: d.source.file, line: d.source.line } : {}) };
+      if (d.severity === 'error') logger.error(fields, d.text);
+      else logger.warn(fields, d.text);
+    }
+    loggedDiagnostics = nextLogged;
+    const end = clock();
+    view = {
+      ...view,
+      version,
+      ready: version !== null,
+      diagnostics: withText,
+      lastReload: { time: new Date(end).toISOString(), ok, durationMs: end - started, ...(error ? { error } : {}) },
+    };
+    metrics?.recordReload({ ok, version, time: end });
+  }
+
+  function scheduleRetry(): void {
+    if (applyErrors.length === 0) {
+      retryDelay = retry.initial;
+      return;
+    }
+    if (retryTimer || closed) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      void loop.reload();
+    }, retryDelay);
+    retryTimer.unref();
+    retryDelay = Math.min(retryDelay * 2, retry.max);
+  }
+
+  const loop: ControlLoop = {
+    reload(): Promise<void> {
+      if (closed) return Promise.resolve();
+      if (running) {
+        dirty = true;
+        return running;
+      }
+      running = (async () => {
+        try {
+          do {
+            dirty = false;
+            try {
+              await reconcileOnce();
+            } catch (err) {
+              // Reading the files failed in an unexpected way; keep serving and try again on the next change.
+              logger.error({ err }, 'reload failed; the previous configuration keeps serving');
+              finish(clock(), false, (err as Error).message, view.diagnostics);
+            }
+          } while (dirty && !closed);
+        } finally {
+          running = null;
+        }
+      })();
+      return running;
+    },
+    ready: () => version !== null,
+    version: () => version,
+    configDump: () => ({ version, appliedAt: appliedAt === null ? null : new Date(appliedAt).toISOString(), ir }),
+    status: () => view,
+    async close() {
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = null;
+      await running;
+    },
+  };
+  return loop;
+}
