@@ -46,3 +46,22 @@ export function mergeConditions(previous: readonly Condition[] | undefined, next
     return c;
   });
 }
+
+/**
+ * mergeConditions for a whole status the translator owns, except that conditions of
+ * domain-prefixed types ("example.com/Foo") set by other controllers are kept, after ours: the
+ * spec forbids removing conditions an implementation is not responsible for. Unprefixed types are
+ * Gateway API ones, which the managing controller owns (so stale ones, e.g. a resolved
+ * OverlappingTLSConfig, disappear).
+ */
+export function mergeOwnedConditions(
+  previous: readonly Condition[] | undefined,
+  next: readonly Condition[],
+): Condition[] {
+  const merged = mergeConditions(previous, next);
+  const have = new Set(next.map((c) => c.type));
+  for (const p of previous ?? []) {
+    if (p.type.includes('/') && !have.has(p.type)) merged.push(p);
+  }
+  return merged;
+}

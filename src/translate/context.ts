@@ -74,6 +74,11 @@ export interface GatewayContext {
   readonly ir: GatewayIR;
   /** Adds (or reuses, by name) a cluster to this gateway's IR. */
   addCluster(cluster: ClusterIR): void;
+  /**
+   * Client certificate the Gateway presents to backends that ask for one (spec.tls.backend
+   * clientCertificateRef), when it resolved; BackendTLSPolicy translation puts it on clusters.
+   */
+  readonly backendClientCertificate?: { certPem: string; keyPem: string };
 }
 
 export interface ListenerContext {

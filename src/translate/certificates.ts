@@ -1,0 +1,158 @@
+// TLS certificate references: resolve a certificateRef to a Secret, check that the referrer may
+// use it (ReferenceGrant), and that it holds a parseable certificate with a matching private key.
+// The PEM goes into the IR unchanged, so a data plane needs nothing else to serve it.
+
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import type { Secret, SecretObjectReference } from '../api/types.ts';
+import type { CertificateIR } from '../ir/types.ts';
+import type { Snapshot } from '../provider/snapshot.ts';
+import type { CrossNamespaceFrom, ReferenceGrantIndex } from './referencegrant.ts';
+
+export const SECRET_TYPE_TLS = 'kubernetes.io/tls';
+
+export type CertificateRefResult =
+  | { ok: true; certificate: CertificateIR }
+  | { ok: false; reason: 'InvalidCertificateRef' | 'RefNotPermitted'; message: string };
+
+/** Reads a key of a Secret: `stringData` wins over base64 `data`, as the API server would merge them. */
+export function secretValue(secret: Secret, key: string): string | undefined {
+  const s = secret.stringData?.[key];
+  if (s !== undefined) return s;
+  const d = secret.data?.[key];
+  if (d === undefined) return undefined;
+  return Buffer.from(d, 'base64').toString('utf8');
+}
+
+/** Parses a certificate chain + key; returns the DNS names of the leaf or an error message. */
+export function parseKeyPair(certPem: string, keyPem: string): { dnsNames: string[] } | { error: string } {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch (err) {
+    return { error: `tls.crt is not a valid PEM certificate (${(err as Error).message})` };
+  }
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch (err) {
+    return { error: `tls.key is not a valid PEM private key (${(err as Error).message})` };
+  }
+  let matches = false;
+  try {
+    matches = cert.checkPrivateKey(key);
+  } catch {
+    matches = false;
+  }
+  if (!matches) return { error: 'tls.key does not match the certificate in tls.crt' };
+  return { dnsNames: certificateDnsNames(cert) };
+}
+
+/** SAN DNS names, else the subject CN (legacy certificates), lower-cased, in certificate order. */
+export function certificateDnsNames(cert: X509Certificate): string[] {
+  const names: string[] = [];
+  for (const entry of splitSubjectAltName(cert.subjectAltName ?? '')) {
+    if (entry.startsWith('DNS:')) names.push(unquote(entry.slice(4)).toLowerCase());
+  }
+  if (names.length > 0) return names;
+  for (const line of cert.subject.split('\n')) {
+    if (line.startsWith('CN=')) names.push(unquote(line.slice(3)).toLowerCase());
+  }
+  return names;
+}
+
+// Node quotes SAN values that contain separators as JSON strings; split on ", " outside quotes.
+function splitSubjectAltName(san: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < san.length; i++) {
+    const ch = san[i]!;
+    if (ch === '"' && san[i - 1] !== '\\') quoted = !quoted;
+    if (!quoted && ch === ',' && san[i + 1] === ' ') {
+      out.push(cur);
+      cur = '';
+      i++;
+      continue;
+    }
+    cur += ch;
+  }
+  if (cur) out.push(cur);
+  return out;
+}
+
+function unquote(v: string): string {
+  if (v.startsWith('"') && v.endsWith('"')) {
+    try {
+      return JSON.parse(v) as string;
+    } catch {
+      return v.slice(1, -1);
+    }
+  }
+  return v;
+}
+
+/**
+ * Resolves certificate references of one translation. Parsing is cached per Secret because many
+ * listeners usually share one certificate.
+ */
+export class CertificateResolver {
+  readonly #snapshot: Snapshot;
+  readonly #grants: ReferenceGrantIndex;
+  readonly #parsed = new Map<string, CertificateRefResult>();
+
+  constructor(snapshot: Snapshot, grants: ReferenceGrantIndex) {
+    this.#snapshot = snapshot;
+    this.#grants = grants;
+  }
+
+  /** `from` is the object holding the reference (Gateway or ListenerSet) and its namespace. */
+  resolve(ref: SecretObjectReference, from: CrossNamespaceFrom): CertificateRefResult {
+    const group = ref.group ?? '';
+    const kind = ref.kind ?? 'Secret';
+    const namespace = ref.namespace || from.namespace;
+    const id = `${namespace}/${ref.name}`;
+    if (group !== '' || kind !== 'Secret') {
+      const gk = group === '' ? kind : `${kind}.${group}`;
+      return {
+        ok: false,
+        reason: 'InvalidCertificateRef',
+        message: `${gk} ${id} is not supported; only core Secrets can be certificateRefs`,
+      };
+    }
+    if (!this.#grants.allows(from, { group: '', kind: 'Secret', namespace, name: ref.name })) {
+      return {
+        ok: false,
+        reason: 'RefNotPermitted',
+        message: `Secret ${id} in another namespace is not permitted by any ReferenceGrant for ${from.kind} in ${from.namespace}`,
+      };
+    }
+    let result = this.#parsed.get(id);
+    if (!result) {
+      result = this.#load(namespace, ref.name);
+      this.#parsed.set(id, result);
+    }
+    return result;
+  }
+
+  #load(namespace: string, name: string): CertificateRefResult {
+    const id = `${namespace}/${name}`;
+    const secret = this.#snapshot.get('Secret', namespace, name);
+    if (!secret) return { ok: false, reason: 'InvalidCertificateRef', message: `Secret ${id} does not exist` };
+    if (secret.type !== SECRET_TYPE_TLS) {
+      return {
+        ok: false,
+        reason: 'InvalidCertificateRef',
+        message: `Secret ${id} must be of type ${SECRET_TYPE_TLS} (is ${secret.type ?? 'Opaque'})`,
+      };
+    }
+    const certPem = secretValue(secret, 'tls.crt');
+    const keyPem = secretValue(secret, 'tls.key');
+    if (!certPem || !keyPem) {
+      return { ok: false, reason: 'InvalidCertificateRef', message: `Secret ${id} must contain tls.crt and tls.key` };
+    }
+    const parsed = parseKeyPair(certPem, keyPem);
+    if ('error' in parsed)
+      return { ok: false, reason: 'InvalidCertificateRef', message: `Secret ${id}: ${parsed.error}` };
+    return { ok: true, certificate: { source: id, certPem, keyPem, dnsNames: parsed.dnsNames } };
+  }
+}

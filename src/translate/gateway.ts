@@ -1,0 +1,296 @@
+// Gateway pass: Gateway-level validation (class, parameters, addresses, backend client
+// certificate), the Gateway's own listeners and their conflicts. ListenerSets are attached after
+// this (listenerset.ts); finalize (finalize.ts) writes status once routes have been counted.
+
+import { isIP } from 'node:net';
+import type { Gateway, GatewayAddress, Listener, ListenerSet } from '../api/types.ts';
+import type { ClusterIR, GatewayIR } from '../ir/types.ts';
+import type { CertificateResolver } from './certificates.ts';
+import { ConditionType, condition } from './conditions.ts';
+import { GATEWAY_GROUP, type GatewayContext, type TranslateContext } from './context.ts';
+import type { ManagedGatewayClass } from './gatewayclass.ts';
+import { resolveConflicts } from './listener/conflicts.ts';
+import { type ListenerState, newListenerState, type Verdict } from './listener/state.ts';
+import { validateListener } from './listener/validate.ts';
+
+export interface ListenerSetState {
+  readonly listenerSet: ListenerSet;
+  readonly gateway: GatewayState;
+  /** Accepted verdict of the set; attached sets contribute listeners to the Gateway. */
+  accepted: Verdict;
+  attached: boolean;
+  listeners: ListenerState[];
+}
+
+export interface GatewayState extends GatewayContext {
+  readonly listeners: ListenerState[];
+  /** The Gateway's own listeners, in spec order (a prefix of `listeners`). */
+  readonly ownListeners: ListenerState[];
+  /** ListenerSets whose parentRef is this Gateway, in precedence order. */
+  readonly listenerSets: ListenerSetState[];
+  accepted: Verdict;
+  /** Why the Gateway cannot be programmed although accepted (addresses). */
+  addressProblem: Verdict | null;
+  resolvedRefs: Verdict;
+  statusAddresses: { type: string; value: string }[];
+  backendClientCertificate?: { certPem: string; keyPem: string };
+  /** Listeners accepted by conflict resolution so far (ListenerSets are checked against them). */
+  winners: ListenerState[];
+}
+
+interface AddressVerdicts {
+  unsupported: Verdict | null;
+  problem: Verdict | null;
+  bound: string[];
+  status: { type: string; value: string }[];
+}
+
+/**
+ * Static addresses. The translator never looks at the host, so it decides from the value alone:
+ * - IPAddress with a valid IPv4/IPv6 value is bound as given (and reported in status);
+ * - a malformed IP, or an address type other than IPAddress/Hostname: Accepted=False UnsupportedAddress;
+ * - an empty value: Programmed=False AddressNotAssigned (Portunus does not allocate addresses);
+ * - multicast/broadcast IPs, and Hostname addresses (a listening socket binds IPs only):
+ *   Programmed=False AddressNotUsable.
+ * Unusable addresses are left out of status.addresses.
+ */
+export function analyzeAddresses(addresses: readonly GatewayAddress[] | undefined): AddressVerdicts {
+  const out: AddressVerdicts = { unsupported: null, problem: null, bound: [], status: [] };
+  const unusable: string[] = [];
+  let unassigned = false;
+  for (const a of addresses ?? []) {
+    const type = a.type ?? 'IPAddress';
+    const value = a.value ?? '';
+    if (type !== 'IPAddress' && type !== 'Hostname') {
+      out.unsupported ??= {
+        status: false,
+        reason: 'UnsupportedAddress',
+        message: `address type "${type}" is not supported; use IPAddress`,
+      };
+      continue;
+    }
+    if (value === '') {
+      unassigned = true;
+      continue;
+    }
+    if (type === 'Hostname') {
+      unusable.push(`${value} (Hostname addresses cannot be bound; use IPAddress)`);
+      continue;
+    }
+    const family = isIP(value);
+    if (family === 0) {
+      out.unsupported ??= {
+        status: false,
+        reason: 'UnsupportedAddress',
+        message: `"${value}" is not a valid IP address`,
+      };
+      continue;
+    }
+    if (isMulticastOrBroadcast(value, family)) {
+      unusable.push(`${value} (multicast/broadcast addresses cannot be bound)`);
+      continue;
+    }
+    if (!out.bound.includes(value)) {
+      out.bound.push(value);
+      out.status.push({ type: 'IPAddress', value });
+    }
+  }
+  if (unusable.length > 0) {
+    out.problem = {
+      status: false,
+      reason: 'AddressNotUsable',
+      message: `addresses cannot be used: ${unusable.join(', ')}`,
+    };
+  } else if (unassigned) {
+    out.problem = {
+      status: false,
+      reason: 'AddressNotAssigned',
+      message: 'an address without a value was requested; Portunus does not assign addresses, set the value',
+    };
+  }
+  return out;
+}
+
+function isMulticastOrBroadcast(ip: string, family: number): boolean {
+  if (family === 4) {
+    const first = Number(ip.split('.')[0]);
+    return (first >= 224 && first <= 239) || ip === '255.255.255.255';
+  }
+  return ip.toLowerCase().startsWith('ff');
+}
+
+/**
+ * spec.infrastructure.parametersRef: like the GatewayClass one, only a ConfigMap (in the
+ * Gateway's namespace) that exists is accepted; anything else is InvalidParameters.
+ */
+function infrastructureProblem(ctx: TranslateContext, gw: Gateway): Verdict | null {
+  const ref = gw.spec?.infrastructure?.parametersRef;
+  if (!ref) return null;
+  const ns = gw.metadata.namespace ?? 'default';
+  if ((ref.group ?? '') !== '' || ref.kind !== 'ConfigMap') {
+    const gk = ref.group ? `${ref.kind}.${ref.group}` : ref.kind;
+    return {
+      status: false,
+      reason: 'InvalidParameters',
+      message: `infrastructure.parametersRef kind ${gk} is not supported (Portunus accepts a core ConfigMap)`,
+    };
+  }
+  if (!ctx.snapshot.get('ConfigMap', ns, ref.name)) {
+    return {
+      status: false,
+      reason: 'InvalidParameters',
+      message: `infrastructure.parametersRef ConfigMap ${ns}/${ref.name} does not exist`,
+    };
+  }
+  return null;
+}
+
+function sortedRecord(r: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(r ?? {}).sort()) out[k] = r![k]!;
+  return out;
+}
+
+function newGatewayState(gw: Gateway, cls: ManagedGatewayClass, addresses: AddressVerdicts): GatewayState {
+  const namespace = gw.metadata.namespace ?? 'default';
+  const name = gw.metadata.name;
+  const infra = gw.spec?.infrastructure;
+  const ir: GatewayIR = {
+    name: `${namespace}/${name}`,
+    namespace,
+    gatewayClassName: gw.spec?.gatewayClassName ?? '',
+    addresses: addresses.bound,
+    ...(infra?.labels || infra?.annotations
+      ? { infrastructure: { labels: sortedRecord(infra.labels), annotations: sortedRecord(infra.annotations) } }
+      : {}),
+    listeners: [],
+    clusters: [],
+  };
+  const clusterNames = new Set<string>();
+  return {
+    gateway: gw,
+    gatewayClass: cls.gatewayClass,
+    namespace,
+    name,
+    listeners: [],
+    ownListeners: [],
+    listenerSets: [],
+    conditions: [],
+    ir,
+    addCluster(cluster: ClusterIR): void {
+      if (clusterNames.has(cluster.name)) return;
+      clusterNames.add(cluster.name);
+      ir.clusters.push(cluster);
+    },
+    accepted: { status: true, reason: 'Accepted', message: 'Gateway is accepted' },
+    addressProblem: addresses.problem,
+    resolvedRefs: { status: true, reason: 'ResolvedRefs', message: 'All references are resolved' },
+    statusAddresses: addresses.status,
+    winners: [],
+  };
+}
+
+/** Accepted for a set of listeners: all / some / none accepted (spec reason ListenersNotValid). */
+export function acceptedFromListeners(listeners: readonly ListenerState[], what: string): Verdict {
+  const bad = listeners.filter((l) => !l.accepted.status || l.conflicted).map((l) => l.listener.name);
+  if (bad.length === 0) return { status: true, reason: 'Accepted', message: `${what} is accepted` };
+  const names = [...new Set(bad)].sort().join(', ');
+  if (bad.length < listeners.length) {
+    return { status: true, reason: 'ListenersNotValid', message: `${what} is accepted; listeners not valid: ${names}` };
+  }
+  return { status: false, reason: 'ListenersNotValid', message: `No listener is valid: ${names}` };
+}
+
+/** Builds listener states for a listener list, skipping duplicate names (first one wins). */
+export function buildListeners(
+  ctx: TranslateContext,
+  gateway: GatewayState,
+  listeners: readonly Listener[],
+  owner: Gateway | ListenerSet,
+  listenerSet: ListenerSet | undefined,
+): ListenerState[] {
+  const out: ListenerState[] = [];
+  const names = new Set<string>();
+  for (const [i, l] of listeners.entries()) {
+    if (names.has(l.name)) {
+      ctx.diagnostics.push({
+        severity: 'error',
+        code: 'DUPLICATE_LISTENER',
+        message: `listener name "${l.name}" is used more than once; only the first is translated`,
+        resource: { kind: owner.kind, namespace: owner.metadata.namespace, name: owner.metadata.name },
+        field: `spec.listeners[${i}].name`,
+      });
+      continue;
+    }
+    names.add(l.name);
+    out.push(newListenerState(ctx.snapshot, gateway, l, i, listenerSet));
+  }
+  return out;
+}
+
+/** Validates our Gateways and their own listeners; returns them in namespace/name order. */
+export function translateGateways(
+  ctx: TranslateContext,
+  classes: ReadonlyMap<string, ManagedGatewayClass>,
+  certs: CertificateResolver,
+): GatewayState[] {
+  const out: GatewayState[] = [];
+  for (const gw of ctx.snapshot.list<Gateway>('Gateway')) {
+    const cls = classes.get(gw.spec?.gatewayClassName ?? '');
+    if (!cls) continue;
+    const addresses = analyzeAddresses(gw.spec?.addresses);
+    const state = newGatewayState(gw, cls, addresses);
+    const from = { group: GATEWAY_GROUP, kind: 'Gateway', namespace: state.namespace };
+
+    const own = buildListeners(ctx, state, gw.spec?.listeners ?? [], gw, undefined);
+    for (const l of own) validateListener(l, certs, from);
+    state.winners.push(...resolveConflicts([own]));
+    state.ownListeners.push(...own);
+    state.listeners.push(...own);
+
+    const gatewayProblem: Verdict | null = !cls.accepted
+      ? {
+          status: false,
+          reason: 'Invalid',
+          message: `GatewayClass ${cls.gatewayClass.metadata.name} is not accepted: ${cls.message}`,
+        }
+      : (infrastructureProblem(ctx, gw) ?? addresses.unsupported);
+    state.accepted = gatewayProblem ?? acceptedFromListeners(own, 'Gateway');
+    state.resolvedRefs = gatewayResolvedRefs(state, certs, from);
+    state.conditions.push(
+      condition({ type: ConditionType.Accepted, ...state.accepted }, gw.metadata.generation, ctx.options.now),
+    );
+    out.push(state);
+  }
+  return out;
+}
+
+/** Gateway ResolvedRefs: the backend client certificate, then a summary of the own listeners'. */
+function gatewayResolvedRefs(
+  state: GatewayState,
+  certs: CertificateResolver,
+  from: { group: string; kind: string; namespace: string },
+): Verdict {
+  const spec = state.gateway.spec;
+  const ref = spec?.tls?.backend?.clientCertificateRef ?? spec?.backendTLS?.clientCertificateRef;
+  if (ref) {
+    const r = certs.resolve(ref, from);
+    if (!r.ok) {
+      return {
+        status: false,
+        reason: r.reason === 'RefNotPermitted' ? 'RefNotPermitted' : 'InvalidClientCertificateRef',
+        message: `tls.backend.clientCertificateRef: ${r.message}`,
+      };
+    }
+    state.backendClientCertificate = { certPem: r.certificate.certPem, keyPem: r.certificate.keyPem };
+  }
+  const unresolved = state.ownListeners.filter((l) => !l.resolvedRefs.status).map((l) => l.listener.name);
+  if (unresolved.length > 0) {
+    return {
+      status: false,
+      reason: 'ListenersNotResolved',
+      message: `listeners with unresolved references: ${unresolved.join(', ')}`,
+    };
+  }
+  return { status: true, reason: 'ResolvedRefs', message: 'All references are resolved' };
+}

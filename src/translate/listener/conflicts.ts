@@ -1,0 +1,172 @@
+// Listener conflicts (spec: "Distinct Listeners") and overlapping TLS configuration.
+//
+// Listeners are compared in precedence groups: the Gateway's own listeners first, then each
+// attached ListenerSet (oldest first, then namespace/name). Inside a group nobody wins: every
+// listener of an indistinct pair is Conflicted. A listener that conflicts with one accepted in an
+// earlier group loses to it. Listeners that failed validation take no part (so they cannot
+// block valid ones).
+//
+// Compatibility on one port: HTTP with HTTP; HTTPS and TLS with each other (the data plane picks
+// the listener by SNI before deciding whether to terminate); TCP alone; UDP is a separate
+// transport, so it shares a port with anything but another UDP listener. Listeners of one
+// compatible family must differ by hostname (HTTP, HTTPS, TLS); TCP and UDP have no hostname.
+
+import { isConflictCandidate, type ListenerState, type Verdict } from './state.ts';
+
+type Family = 'HTTP' | 'TLS' | 'TCP' | 'UDP';
+
+function family(l: ListenerState): Family {
+  switch (l.ir.protocol) {
+    case 'HTTPS':
+    case 'TLS':
+      return 'TLS';
+    default:
+      return l.ir.protocol;
+  }
+}
+
+/** Why two accepted listeners cannot both be served, or null when they are distinct. */
+export function conflictBetween(a: ListenerState, b: ListenerState): 'ProtocolConflict' | 'HostnameConflict' | null {
+  if (a.listener.port !== b.listener.port) return null;
+  const fa = family(a);
+  const fb = family(b);
+  if ((fa === 'UDP') !== (fb === 'UDP')) return null;
+  if (fa !== fb || fa === 'TCP' || fa === 'UDP') return 'ProtocolConflict';
+  return (a.ir.hostname ?? '') === (b.ir.hostname ?? '') ? 'HostnameConflict' : null;
+}
+
+interface Mark {
+  reason: 'ProtocolConflict' | 'HostnameConflict';
+  others: ListenerState[];
+}
+
+function ownerNamespace(l: ListenerState): string {
+  return l.listenerSet ? (l.listenerSet.metadata.namespace ?? 'default') : l.gateway.namespace;
+}
+
+// Listeners of other namespaces are not named: a ListenerSet owner should not learn about
+// listeners it has no access to.
+function describeOthers(l: ListenerState, others: ListenerState[]): string {
+  const ns = ownerNamespace(l);
+  const names = [
+    ...new Set(others.map((o) => (ownerNamespace(o) === ns ? o.ir.name : 'a listener in another namespace'))),
+  ];
+  return names.sort().join(', ');
+}
+
+function conflictVerdict(l: ListenerState, mark: Mark): Verdict {
+  const port = l.listener.port;
+  const message =
+    mark.reason === 'ProtocolConflict'
+      ? `port ${port} is also used by ${describeOthers(l, mark.others)} with an incompatible protocol`
+      : `port ${port} with hostname "${l.ir.hostname ?? '*'}" is also used by ${describeOthers(l, mark.others)}`;
+  return { status: true, reason: mark.reason, message };
+}
+
+/**
+ * Sets `conflicted` on every listener that loses; `groups` are in precedence order and
+ * `previous` are winners of earlier calls (so ListenerSets can be checked after the Gateway).
+ * Returns the listeners of `groups` that won.
+ */
+export function resolveConflicts(
+  groups: readonly (readonly ListenerState[])[],
+  previous: readonly ListenerState[] = [],
+): ListenerState[] {
+  const winners: ListenerState[] = [...previous];
+  for (const group of groups) {
+    const candidates = group.filter(isConflictCandidate);
+    const marks = new Map<ListenerState, Mark>();
+    const mark = (l: ListenerState, reason: Mark['reason'], other: ListenerState) => {
+      const m = marks.get(l);
+      if (!m) {
+        marks.set(l, { reason, others: [other] });
+        return;
+      }
+      if (reason === 'ProtocolConflict' && m.reason !== 'ProtocolConflict') {
+        m.reason = reason;
+        m.others = [];
+      }
+      if (reason === m.reason) m.others.push(other);
+    };
+    for (const l of candidates) {
+      for (const w of winners) {
+        const r = conflictBetween(l, w);
+        if (r) mark(l, r, w);
+      }
+    }
+    for (let i = 0; i < candidates.length; i++) {
+      for (let j = i + 1; j < candidates.length; j++) {
+        const a = candidates[i]!;
+        const b = candidates[j]!;
+        const r = conflictBetween(a, b);
+        if (r) {
+          mark(a, r, b);
+          mark(b, r, a);
+        }
+      }
+    }
+    for (const l of candidates) {
+      const m = marks.get(l);
+      if (m) l.conflicted = conflictVerdict(l, m);
+      else winners.push(l);
+    }
+  }
+  return winners.slice(previous.length);
+}
+
+/** Spec hostname overlap: equal, or a wildcard that covers the other (any depth); no hostname overlaps all. */
+export function hostnamesOverlap(a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return true;
+  if (a === b) return true;
+  if (a.startsWith('*.') && b.endsWith(a.slice(1))) return true;
+  if (b.startsWith('*.') && a.endsWith(b.slice(1))) return true;
+  return false;
+}
+
+/**
+ * OverlappingTLSConfig on programmed HTTPS listeners sharing a port: connection coalescing can
+ * send a request to the wrong listener when their hostnames (or certificate names) overlap.
+ * OverlappingCertificates wins when both apply, as the spec asks.
+ */
+export function detectOverlappingTLS(listeners: readonly ListenerState[]): void {
+  const https = listeners.filter((l) => l.programmed && l.ir.protocol === 'HTTPS');
+  for (let i = 0; i < https.length; i++) {
+    for (let j = i + 1; j < https.length; j++) {
+      const a = https[i]!;
+      const b = https[j]!;
+      if (a.listener.port !== b.listener.port) continue;
+      const certOverlap = certificatesOverlap(a, b);
+      if (certOverlap) {
+        a.overlappingTLS = overlapVerdict('OverlappingCertificates', a, b, certOverlap);
+        b.overlappingTLS = overlapVerdict('OverlappingCertificates', b, a, certOverlap);
+      } else if (hostnamesOverlap(a.ir.hostname, b.ir.hostname)) {
+        if (a.overlappingTLS?.reason !== 'OverlappingCertificates')
+          a.overlappingTLS = overlapVerdict('OverlappingHostnames', a, b);
+        if (b.overlappingTLS?.reason !== 'OverlappingCertificates')
+          b.overlappingTLS = overlapVerdict('OverlappingHostnames', b, a);
+      }
+    }
+  }
+}
+
+function certificatesOverlap(a: ListenerState, b: ListenerState): string | null {
+  for (const ca of a.certificates) {
+    for (const cb of b.certificates) {
+      for (const na of ca.dnsNames) {
+        for (const nb of cb.dnsNames) {
+          if (hostnamesOverlap(na, nb)) return na === nb ? na : `${na} and ${nb}`;
+        }
+      }
+    }
+  }
+  return null;
+}
+
+function overlapVerdict(reason: string, l: ListenerState, other: ListenerState, names?: string): Verdict {
+  const who = describeOthers(l, [other]);
+  const message =
+    reason === 'OverlappingCertificates'
+      ? `certificate names (${names}) overlap with those of ${who} on port ${l.listener.port}`
+      : `hostname "${l.ir.hostname ?? '*'}" overlaps with hostname "${other.ir.hostname ?? '*'}" of ${who} on port ${l.listener.port}`;
+  return { status: true, reason, message };
+}
