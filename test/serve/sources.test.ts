@@ -1,0 +1,134 @@
+// The per-file last-good policy of the serve source store, with a minimal loader (YAML parse, one
+// rejection rule) so the policy is tested on its own; serve.test.ts runs it with the real loader.
+
+import assert from 'node:assert/strict';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import type { Resource } from '../../src/api/types.ts';
+import { type Diagnostic, Snapshot, type SnapshotEntry } from '../../src/provider/snapshot.ts';
+import { createSourceStore, type FileLoader, listManifestFiles } from '../../src/serve/sources.ts';
+import { tempDir } from './harness.ts';
+
+let loads = 0;
+const load: FileLoader = async (file) => {
+  loads++;
+  const { readFile } = await import('node:fs/promises');
+  const docs = parseAllDocuments(await readFile(file, 'utf8'));
+  const diagnostics: Diagnostic[] = [];
+  const entries: SnapshotEntry[] = [];
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    for (const e of doc.errors) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'PARSE_ERROR',
+        message: e.message,
+        source: { file, line: e.linePos?.[0].line ?? 1 },
+      });
+    }
+    const r = doc.toJS() as Resource | null;
+    if (!r) continue;
+    if (!r.metadata?.name) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'INVALID_FIELD',
+        message: 'metadata.name is required',
+        source: { file, line: 1 },
+      });
+      continue;
+    }
+    entries.push({ resource: r, source: { file, line: 1 } });
+  }
+  const fatal = diagnostics.some((d) => d.code === 'PARSE_ERROR');
+  return { snapshot: new Snapshot(fatal ? [] : entries), diagnostics, fatal };
+};
+
+const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: default\n`;
+const names = (entries: SnapshotEntry[]) => entries.map((e) => e.resource.metadata.name).sort();
+
+test('lists manifests recursively, skipping hidden entries and other extensions', async () => {
+  const { dir, cleanup } = await tempDir();
+  await mkdir(join(dir, 'sub/.hidden'), { recursive: true });
+  for (const f of ['a.yaml', 'b.yml', 'c.json', 'd.txt', '.e.yaml', 'sub/f.yaml', 'sub/.hidden/g.yaml'])
+    await writeFile(join(dir, f), '');
+  const { files, missing } = await listManifestFiles([dir, join(dir, 'd.txt'), join(dir, 'nope')]);
+  assert.deepEqual(
+    files,
+    ['a.yaml', 'b.yml', 'c.json', 'sub/f.yaml', 'd.txt'].map((f) => join(dir, f)),
+  );
+  assert.deepEqual(missing, [join(dir, 'nope')]);
+  await cleanup();
+});
+
+test('an unparseable file keeps its last good version; a rejected resource is left out; deletion removes', async () => {
+  const { dir, cleanup } = await tempDir();
+  const one = join(dir, 'one.yaml');
+  const two = join(dir, 'two.yaml');
+  await writeFile(one, `${cm('a')}---\n${cm('b')}`);
+  await writeFile(two, cm('c'));
+  let t = 1000;
+  const store = createSourceStore([dir], load, () => t);
+
+  let read = await store.read();
+  assert.deepEqual(names(read.entries), ['a', 'b', 'c']);
+  assert.deepEqual(read.diagnostics, []);
+
+  // Broken YAML in one.yaml: a and b stay, the error is reported with the file and line.
+  t = 2000;
+  await writeFile(one, `${cm('a')}---\nmetadata: [unclosed\n`);
+  read = await store.read();
+  assert.deepEqual(names(read.entries), ['a', 'b', 'c']);
+  const codes = read.diagnostics.map((d) => d.code);
+  assert.equal(codes[0], 'PARSE_ERROR');
+  assert.equal(codes.at(-1), 'KEPT_PREVIOUS_VERSION');
+  assert.equal(read.diagnostics[0]!.source!.file, one);
+  assert.match(read.diagnostics.at(-1)!.message, /previous version \(parsed 1970-01-01T00:00:01\.000Z\)/);
+  assert.deepEqual(
+    read.files.map((f) => [f.file, f.parsed, f.goodSince]),
+    [
+      [one, false, 1000],
+      [two, true, 1000],
+    ],
+  );
+
+  // Fixed, with one resource rejected: the valid one is served, the rejected one reported.
+  await writeFile(one, `${cm('a')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {}\n`);
+  read = await store.read();
+  assert.deepEqual(names(read.entries), ['a', 'c']);
+  assert.deepEqual(
+    read.diagnostics.map((d) => d.code),
+    ['INVALID_FIELD'],
+  );
+
+  // Deleted: its resources go.
+  await rm(one);
+  read = await store.read();
+  assert.deepEqual(names(read.entries), ['c']);
+  await cleanup();
+});
+
+test('a file broken from the start contributes nothing and says so', async () => {
+  const { dir, cleanup } = await tempDir();
+  await writeFile(join(dir, 'bad.yaml'), 'a: [\n');
+  const read = await createSourceStore([dir], load).read();
+  assert.deepEqual(read.entries, []);
+  assert.match(read.diagnostics.at(-1)!.message, /no previous version/);
+  await cleanup();
+});
+
+test('unchanged files are not parsed again', async () => {
+  const { dir, cleanup } = await tempDir();
+  await writeFile(join(dir, 'a.yaml'), cm('a'));
+  await writeFile(join(dir, 'b.yaml'), cm('b'));
+  const store = createSourceStore([dir], load);
+  await store.read();
+  const before = loads;
+  await store.read();
+  assert.equal(loads, before);
+  await writeFile(join(dir, 'b.yaml'), cm('b2'));
+  const read = await store.read();
+  assert.equal(loads, before + 1);
+  assert.deepEqual(names(read.entries), ['a', 'b2']);
+  await cleanup();
+});
