@@ -11,6 +11,7 @@ type Loader = () => Promise<Command>;
 /** The explicit command index (no registration by import side effects). */
 const commands: Record<string, Loader> = {
   translate: async () => (await import('./translate.ts')).translateCommand,
+  echo: async () => (await import('./echo.ts')).echoCommand,
   serve: async () => (await import('./serve.ts')).serveCommand,
   status: async () => (await import('./status.ts')).statusCommand,
 };
