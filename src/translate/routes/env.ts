@@ -1,0 +1,68 @@
+// Per-route compilation state: resolves backendRefs, collects the clusters the route needs and the
+// reasons for ResolvedRefs=False. Rules of a route compile once; the result is then attached to
+// every listener the route's parentRefs select.
+
+import type { BackendObjectReference, ParentReference } from '../../api/types.ts';
+import type { ClusterIR } from '../../ir/types.ts';
+import { type BackendResolver, type BackendUse, type ClusterOrigin, useCluster } from '../backends.ts';
+import type { GatewayContext } from '../context.ts';
+import { type RouteContext, routeReferrer } from './context.ts';
+import type { Rejection } from './parentrefs.ts';
+import { RESOLVED_REFS_OK, type RouteOutcome, type Verdict } from './status.ts';
+
+export class RouteEnv {
+  readonly route: RouteContext;
+  readonly #resolver: BackendResolver;
+  readonly #clusters = new Map<string, { cluster: ClusterIR; origin: ClusterOrigin }>();
+  readonly #refErrors: Verdict[] = [];
+  readonly #dropped: number[] = [];
+  #dropReason: Rejection | null = null;
+
+  constructor(route: RouteContext, resolver: BackendResolver) {
+    this.route = route;
+    this.#resolver = resolver;
+  }
+
+  /** Resolves a backendRef; returns the cluster name, or null (the failure goes to ResolvedRefs). */
+  backend(ref: BackendObjectReference, use: BackendUse): string | null {
+    const r = this.#resolver.resolve(ref, routeReferrer(this.route), use);
+    if (!r.ok) {
+      this.refError(r.reason, r.message);
+      return null;
+    }
+    if (!this.#clusters.has(r.cluster.name)) this.#clusters.set(r.cluster.name, { cluster: r.cluster, origin: r.origin });
+    return r.cluster.name;
+  }
+
+  /** Records a ResolvedRefs=False reason; the first one recorded is reported. */
+  refError(reason: string, message: string): void {
+    if (!this.#refErrors.some((e) => e.message === message)) this.#refErrors.push({ status: false, reason, message });
+  }
+
+  /** Marks a rule invalid (dropped from the IR); the first reason is reported. */
+  dropRule(index: number, rejection: Rejection): void {
+    if (!this.#dropped.includes(index)) this.#dropped.push(index);
+    this.#dropReason ??= rejection;
+  }
+
+  /** Adds the route's clusters to a gateway the route attaches to. */
+  addClustersTo(gateway: GatewayContext): void {
+    for (const { cluster, origin } of this.#clusters.values()) useCluster(gateway, cluster, origin);
+  }
+
+  outcome(ruleCount: number): RouteOutcome {
+    let resolvedRefs = RESOLVED_REFS_OK;
+    const first = this.#refErrors[0];
+    if (first) {
+      const more = this.#refErrors.length > 1 ? ` (and ${this.#refErrors.length - 1} more: ${this.#refErrors.slice(1).map((e) => e.message).join('; ')})` : '';
+      resolvedRefs = { status: false, reason: first.reason, message: `${first.message}${more}` };
+    }
+    return { resolvedRefs, droppedRules: [...this.#dropped].sort((a, b) => a - b), dropReason: this.#dropReason, ruleCount };
+  }
+}
+
+/** Status entry shape shared by the kind modules. */
+export interface AttachedParent {
+  parentRef: ParentReference;
+  rejection: Rejection | null;
+}
