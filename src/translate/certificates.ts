@@ -28,14 +28,15 @@ export function parseKeyPair(certPem: string, keyPem: string): { dnsNames: strin
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
-  } catch (err) {
-    return { error: `tls.crt is not a valid PEM certificate (${(err as Error).message})` };
+  } catch {
+    // The parser's own message names OpenSSL internals that change between versions; keep it stable.
+    return { error: 'tls.crt is not a valid PEM certificate' };
   }
   let key: ReturnType<typeof createPrivateKey>;
   try {
     key = createPrivateKey(keyPem);
-  } catch (err) {
-    return { error: `tls.key is not a valid PEM private key (${(err as Error).message})` };
+  } catch {
+    return { error: 'tls.key is not a valid PEM private key' };
   }
   let matches = false;
   try {
@@ -116,7 +117,7 @@ export class CertificateResolver {
       return {
         ok: false,
         reason: 'InvalidCertificateRef',
-        message: `${gk} ${id} is not supported; only core Secrets can be certificateRefs`,
+        message: `${gk} ${id} is not supported; only references to core Secrets are`,
       };
     }
     if (!this.#grants.allows(from, { group: '', kind: 'Secret', namespace, name: ref.name })) {

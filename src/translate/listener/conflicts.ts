@@ -56,10 +56,17 @@ function describeOthers(l: ListenerState, others: ListenerState[]): string {
 
 function conflictVerdict(l: ListenerState, mark: Mark): Verdict {
   const port = l.listener.port;
-  const message =
-    mark.reason === 'ProtocolConflict'
-      ? `port ${port} is also used by ${describeOthers(l, mark.others)} with an incompatible protocol`
-      : `port ${port} with hostname "${l.ir.hostname ?? '*'}" is also used by ${describeOthers(l, mark.others)}`;
+  const others = describeOthers(l, mark.others);
+  const single = (family(l) === 'TCP' || family(l) === 'UDP') && mark.others.every((o) => family(o) === family(l));
+  let message: string;
+  if (mark.reason === 'HostnameConflict') {
+    const host = l.ir.hostname === null ? 'no hostname' : `hostname "${l.ir.hostname}"`;
+    message = `port ${port} with ${host} is also used by ${others}`;
+  } else if (single) {
+    message = `port ${port} serves one ${l.ir.protocol} listener; it is also used by ${others}`;
+  } else {
+    message = `port ${port} is also used by ${others} with an incompatible protocol`;
+  }
   return { status: true, reason: mark.reason, message };
 }
 

@@ -152,7 +152,7 @@ export function listenerVerdicts(l: ListenerState, parentProblem: Verdict | null
   if (!accepted.status) {
     programmed = l.conflicted
       ? { status: false, reason: l.conflicted.reason, message: l.conflicted.message }
-      : { status: false, reason: 'Invalid', message: `Listener is not accepted: ${accepted.message}` };
+      : { status: false, reason: 'Invalid', message: 'Listener is not accepted (see the Accepted condition)' };
   } else if (parentProblem) {
     programmed = parentProblem;
   } else if (l.notProgrammed) {

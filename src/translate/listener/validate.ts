@@ -79,6 +79,13 @@ export function validateListener(l: ListenerState, certs: CertificateResolver, f
   const refProblems: Verdict[] = [];
   const kinds = resolveRouteKinds(protocol, listener.allowedRoutes?.kinds);
   l.supportedKinds = kinds.supported;
+  if (kinds.supported.length === 0 && l.accepted.status) {
+    l.notProgrammed = {
+      status: false,
+      reason: 'Invalid',
+      message: 'Listener supports no route kind (see ResolvedRefs)',
+    };
+  }
   if (kinds.invalid.length > 0) {
     refProblems.push({
       status: false,
@@ -163,7 +170,7 @@ export function resolveRouteKinds(
     if (group === GATEWAY_GROUP && valid.includes(rk.kind)) {
       if (!supported.some((s) => s.kind === rk.kind)) supported.push({ group, kind: rk.kind });
     } else {
-      invalid.push(group === '' ? rk.kind : `${rk.kind}.${group}`);
+      invalid.push(group === GATEWAY_GROUP ? rk.kind : `${rk.kind}.${group || 'core'}`);
     }
   }
   return { supported, invalid };
