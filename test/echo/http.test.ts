@@ -40,7 +40,10 @@ async function rawOk(port: number, request: string): Promise<RawResponse> {
 describe('echo backend over HTTP/1.1', () => {
   let echo: StartedEcho;
   before(async () => {
-    echo = await startEcho('infra-backend-v1-abc', { namespace: 'gateway-conformance-infra', service: 'infra-backend-v1' });
+    echo = await startEcho('infra-backend-v1-abc', {
+      namespace: 'gateway-conformance-infra',
+      service: 'infra-backend-v1',
+    });
   });
   after(() => echo.close());
 
@@ -52,7 +55,9 @@ describe('echo backend over HTTP/1.1', () => {
     );
     assert.equal(res.status, 200);
     assert.deepEqual(
-      res.headers.filter(([n]) => /^(content-type|x-content-type-options)$/i.test(n)).map(([n, v]) => [n.toLowerCase(), v]),
+      res.headers
+        .filter(([n]) => /^(content-type|x-content-type-options)$/i.test(n))
+        .map(([n, v]) => [n.toLowerCase(), v]),
       [
         ['content-type', 'application/json'],
         ['x-content-type-options', 'nosniff'],
@@ -146,7 +151,10 @@ describe('echo backend over HTTP/1.1', () => {
     const get = (name: string) => res.headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
     assert.deepEqual(get('x-foo'), ['one,two']);
     assert.deepEqual(get('set-cookie'), ['a=b']);
-    assert.ok(res.headers.some(([n]) => n === 'X-Foo'), 'header name case is kept');
+    assert.ok(
+      res.headers.some(([n]) => n === 'X-Foo'),
+      'header name case is kept',
+    );
   });
 
   test('/retry/ fails with responseCode until succeedAfter attempts, per uuid', async () => {

@@ -7,7 +7,12 @@
 //   assert.equal(got.body.pod, 'infra-backend-v1');
 
 import assert from 'node:assert/strict';
-import { type EchoResponseBody, type EchoServer, type EchoServerOptions, startEchoServer } from '../../src/echo/index.ts';
+import {
+  type EchoResponseBody,
+  type EchoServer,
+  type EchoServerOptions,
+  startEchoServer,
+} from '../../src/echo/index.ts';
 
 export type { EchoResponseBody } from '../../src/echo/index.ts';
 
