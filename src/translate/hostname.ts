@@ -2,9 +2,9 @@
 // A wildcard "*.example.com" is a suffix match of one or more labels: it matches "a.example.com"
 // and "a.b.example.com" but not "example.com".
 
-/** True when `host` (exact or wildcard) lies within `pattern` (exact or wildcard). */
-function within(host: string, pattern: string): boolean {
-  if (host === pattern) return true;
+/** True when `host` (exact or wildcard) lies within `pattern` (exact, wildcard or "*" for any). */
+export function within(host: string, pattern: string): boolean {
+  if (host === pattern || pattern === '*') return true;
   if (!pattern.startsWith('*.')) return false;
   const suffix = pattern.slice(1); // ".example.com"
   // "*.a.example.com" and "x.example.com" are both within "*.example.com".

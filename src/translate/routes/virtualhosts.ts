@@ -1,10 +1,15 @@
 // HTTP listeners: routes attached to a listener are grouped into virtual hosts by hostname
-// (the intersection of listener and route hostnames), virtual hosts ordered most specific first,
-// routes inside each ordered by precedence (see precedence.ts).
+// (the intersection of listener and route hostnames), virtual hosts ordered most specific first.
+//
+// The spec orders routes across hostnames rather than isolating them: a request for
+// "shop.example.com" is matched against routes for "shop.example.com" first, then against routes
+// for "*.example.com", then routes without hostname. A data plane selects one virtual host per
+// request, so each virtual host lists its own routes followed by those of every less specific
+// hostname covering it; inside one hostname, routes are ordered by match precedence (precedence.ts).
 
 import type { HTTPRouteIR, VirtualHostIR } from '../../ir/types.ts';
 import type { ListenerContext } from '../context.ts';
-import { compareHostnameSpecificity } from '../hostname.ts';
+import { compareHostnameSpecificity, within } from '../hostname.ts';
 import { compareRoutePrecedence, type PrecedenceEntry } from '../precedence.ts';
 
 export interface VirtualHostEntry extends PrecedenceEntry {
@@ -36,12 +41,20 @@ export function buildVirtualHosts(entries: readonly VirtualHostEntry[]): Virtual
       else byHost.set(h, [e]);
     }
   }
-  return [...byHost.keys()].sort(compareHostnameSpecificity).map((hostname) => ({
-    hostname,
-    // Each virtual host gets its own copies: the IR is plain data and must not share objects.
-    routes: byHost
-      .get(hostname)!
-      .sort(compareRoutePrecedence)
-      .map((e) => structuredClone(e.ir)),
-  }));
+  const hosts = [...byHost.keys()].sort(compareHostnameSpecificity);
+  return hosts.map((hostname) => {
+    const routes: VirtualHostIR['routes'] = [];
+    const seen = new Set<string>();
+    // Covering hostnames, most specific first (the virtual host's own name is the first of them).
+    for (const cover of hosts.filter((h) => within(hostname, h))) {
+      for (const e of [...byHost.get(cover)!].sort(compareRoutePrecedence)) {
+        // A route listing both "a.example.com" and "*.example.com" is served once, at the higher rank.
+        if (seen.has(e.ir.name)) continue;
+        seen.add(e.ir.name);
+        // Each virtual host gets its own copies: the IR is plain data and must not share objects.
+        routes.push(structuredClone(e.ir));
+      }
+    }
+    return { hostname, routes };
+  });
 }
