@@ -10,6 +10,10 @@ import type { CrossNamespaceFrom, ReferenceGrantIndex } from './referencegrant.t
 
 export const SECRET_TYPE_TLS = 'kubernetes.io/tls';
 
+export type CARefResult =
+  | { ok: true; pem: string }
+  | { ok: false; reason: 'InvalidCACertificateRef' | 'InvalidCACertificateKind' | 'RefNotPermitted'; message: string };
+
 export type CertificateRefResult =
   | { ok: true; certificate: CertificateIR }
   | { ok: false; reason: 'InvalidCertificateRef' | 'RefNotPermitted'; message: string };
@@ -133,6 +137,49 @@ export class CertificateResolver {
       this.#parsed.set(id, result);
     }
     return result;
+  }
+
+  /**
+   * Resolves a CA bundle reference (frontend client-certificate validation): a ConfigMap (core
+   * support) or a Secret, holding PEM certificates under ca.crt.
+   */
+  resolveCA(
+    ref: { group?: string; kind?: string; name: string; namespace?: string },
+    from: CrossNamespaceFrom,
+  ): CARefResult {
+    const group = ref.group ?? '';
+    const kind = ref.kind ?? 'ConfigMap';
+    const namespace = ref.namespace || from.namespace;
+    const id = `${namespace}/${ref.name}`;
+    if (group !== '' || (kind !== 'ConfigMap' && kind !== 'Secret')) {
+      const gk = group === '' ? kind : `${kind}.${group}`;
+      return {
+        ok: false,
+        reason: 'InvalidCACertificateKind',
+        message: `${gk} ${id} is not supported; CA certificates come from a ConfigMap or Secret`,
+      };
+    }
+    if (!this.#grants.allows(from, { group: '', kind, namespace, name: ref.name })) {
+      return {
+        ok: false,
+        reason: 'RefNotPermitted',
+        message: `${kind} ${id} in another namespace is not permitted by any ReferenceGrant for ${from.kind} in ${from.namespace}`,
+      };
+    }
+    const obj = this.#snapshot.get(kind, namespace, ref.name);
+    if (!obj) return { ok: false, reason: 'InvalidCACertificateRef', message: `${kind} ${id} does not exist` };
+    const pem = kind === 'Secret' ? secretValue(obj, 'ca.crt') : obj.data?.['ca.crt'];
+    if (!pem) return { ok: false, reason: 'InvalidCACertificateRef', message: `${kind} ${id} has no ca.crt` };
+    try {
+      new X509Certificate(pem);
+    } catch {
+      return {
+        ok: false,
+        reason: 'InvalidCACertificateRef',
+        message: `${kind} ${id}: ca.crt is not a valid PEM certificate`,
+      };
+    }
+    return { ok: true, pem };
   }
 
   #load(namespace: string, name: string): CertificateRefResult {

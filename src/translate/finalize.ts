@@ -8,6 +8,7 @@ import { ConditionType, condition, mergeOwnedConditions } from './conditions.ts'
 import { setStatus, type TranslateContext } from './context.ts';
 import type { GatewayState, ListenerSetState } from './gateway.ts';
 import { detectOverlappingTLS } from './listener/conflicts.ts';
+import { insecureFrontendValidation } from './listener/frontend.ts';
 import { type ListenerState, listenerStatus, listenerVerdicts, type Verdict } from './listener/state.ts';
 
 /** Sets `ready` and `programmed` on every listener; call after ListenerSets are attached. */
@@ -92,6 +93,8 @@ export function finalizeGateways(ctx: TranslateContext, gateways: readonly Gatew
       condition({ type: ConditionType.Programmed, ...programmed }, gen, now),
       condition({ type: ConditionType.ResolvedRefs, ...gw.resolvedRefs }, gen, now),
     ];
+    const insecure = insecureFrontendValidation(gw.gateway);
+    if (insecure) next.push(condition({ type: 'InsecureFrontendValidationMode', ...insecure }, gen, now));
     const prev = gw.gateway.status;
     const status: GatewayStatus = {};
     // Addresses are reported once bound, i.e. when the Gateway is programmed.

@@ -10,6 +10,7 @@ import { ConditionType, condition } from './conditions.ts';
 import { GATEWAY_GROUP, type GatewayContext, type TranslateContext } from './context.ts';
 import type { ManagedGatewayClass } from './gatewayclass.ts';
 import { resolveConflicts } from './listener/conflicts.ts';
+import { applyFrontendValidation } from './listener/frontend.ts';
 import { type ListenerState, newListenerState, type Verdict } from './listener/state.ts';
 import { validateListener } from './listener/validate.ts';
 
@@ -243,7 +244,10 @@ export function translateGateways(
     const from = { group: GATEWAY_GROUP, kind: 'Gateway', namespace: state.namespace };
 
     const own = buildListeners(ctx, state, gw.spec?.listeners ?? [], gw, undefined);
-    for (const l of own) validateListener(l, certs, from);
+    for (const l of own) {
+      validateListener(l, certs, from);
+      applyFrontendValidation(gw, l, certs);
+    }
     state.winners.push(...resolveConflicts([own]));
     state.ownListeners.push(...own);
     state.listeners.push(...own);

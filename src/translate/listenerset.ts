@@ -8,6 +8,7 @@ import { GATEWAY_GROUP, GATEWAY_X_GROUP, type TranslateContext } from './context
 import { acceptedFromListeners, buildListeners, type GatewayState, type ListenerSetState } from './gateway.ts';
 import { matchesLabelSelector } from './labelselector.ts';
 import { resolveConflicts } from './listener/conflicts.ts';
+import { applyFrontendValidation } from './listener/frontend.ts';
 import { namespaceLabels } from './listener/state.ts';
 import { validateListener } from './listener/validate.ts';
 
@@ -104,7 +105,10 @@ export function attachListenerSets(
       s.attached = true;
       const from = { group: groupOfKind(ls.kind), kind: ls.kind, namespace: ls.metadata.namespace ?? 'default' };
       s.listeners = buildListeners(ctx, gw, ls.spec?.listeners ?? [], ls, ls);
-      for (const l of s.listeners) validateListener(l, certs, from);
+      for (const l of s.listeners) {
+        validateListener(l, certs, from);
+        applyFrontendValidation(gw.gateway, l, certs);
+      }
       attached.push(s);
     }
     gw.winners.push(

@@ -141,7 +141,8 @@ function resolveCertificates(l: ListenerState, certs: CertificateResolver, from:
     }
     if (seen.has(r.certificate.source)) continue;
     seen.add(r.certificate.source);
-    l.certificates.push(r.certificate);
+    // A copy per listener: the IR is plain data without shared references (YAML would alias them).
+    l.certificates.push({ ...r.certificate, dnsNames: [...r.certificate.dnsNames] });
   }
   l.ir.tls = { mode, certificates: l.certificates };
   if (l.certificates.length === 0) {
