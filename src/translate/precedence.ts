@@ -11,7 +11,8 @@
 //   5. The most header matches.
 //   6. The most query param matches.
 // GRPCRoute (spec, GRPCRouteRule.matches): the most characters in the matching service, then in
-// the method, then the most header matches. (Hostname specificity is handled by virtual hosts.)
+// the method, then the most header matches; Portunus ranks RegularExpression method matches after
+// Exact ones and before matches without a method. (Hostname specificity: see virtualhosts.ts.)
 // Ties across routes: the oldest creationTimestamp, then "{namespace}/{name}" alphabetically;
 // within a route: rule order, then match order.
 
@@ -61,8 +62,18 @@ export function compareHTTPMatch(a: HTTPMatchIR, b: HTTPMatchIR): number {
   return b.queryParams.length - a.queryParams.length;
 }
 
+// Exact method matches, then RegularExpression ones (their rank is implementation-specific, and a
+// pattern's length says little about how much it matches), then matches without a method.
+function grpcRank(m: HTTPMatchIR): number {
+  if (!m.grpc?.service && !m.grpc?.method) return 2;
+  return m.grpc.type === 'RegularExpression' ? 1 : 0;
+}
+
 /** Compares two GRPCRoute matches: service characters, method characters, header count. */
 export function compareGRPCMatch(a: HTTPMatchIR, b: HTTPMatchIR): number {
+  const ra = grpcRank(a);
+  const rb = grpcRank(b);
+  if (ra !== rb) return ra - rb;
   const sa = a.grpc?.service?.length ?? 0;
   const sb = b.grpc?.service?.length ?? 0;
   if (sa !== sb) return sb - sa;

@@ -73,12 +73,12 @@ function compileRule(env: RouteEnv, route: RouteContext, rule: GRPCRouteRule, ru
       name: `grpcroute/${route.namespace}/${route.name}/rule/${ruleIndex}/match/${matchIndex}`,
       route: `GRPCRoute/${route.namespace}/${route.name}`,
       ruleIndex,
+      ...(rule.name ? { ruleName: rule.name } : {}),
       match,
       filters: structuredClone(filters.filters),
       action: structuredClone(action),
       grpc: true,
     };
-    if (rule.name) ir.ruleName = rule.name;
     if (session) ir.sessionPersistence = { ...session };
     return { ruleIndex, matchIndex, ir };
   });

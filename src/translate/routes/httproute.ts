@@ -95,11 +95,11 @@ function compileRule(env: RouteEnv, route: RouteContext, rule: HTTPRouteRule, ru
       name: `httproute/${route.namespace}/${route.name}/rule/${ruleIndex}/match/${matchIndex}`,
       route: `HTTPRoute/${route.namespace}/${route.name}`,
       ruleIndex,
+      ...(rule.name ? { ruleName: rule.name } : {}),
       match,
       filters: structuredClone(filters.filters),
       action: structuredClone(action),
     };
-    if (rule.name) ir.ruleName = rule.name;
     if (timeouts) ir.timeouts = { ...timeouts };
     if (retry) ir.retry = { ...retry, codes: [...retry.codes] };
     if (session) ir.sessionPersistence = { ...session };
