@@ -7,7 +7,7 @@ import { startEchoServer } from '../echo/index.ts';
 import type { Command } from './main.ts';
 
 const HELP = `Usage: portunus echo [--port N] [--host ADDR] [--namespace NS] [--pod NAME] [--service NAME]
-                     [--tls-cert FILE --tls-key FILE]
+                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 
 Serves the echo backend: HTTP/1.1, HTTP/2 (h2c by prior knowledge or Upgrade), WebSocket and gRPC
 (gateway_api_conformance.echo_basic.grpcecho.GrpcEcho) on one port, answering with JSON that
@@ -24,7 +24,11 @@ Options:
       --pod NAME        pod name reported in answers (default $POD_NAME)
       --service NAME    service name reported in answers (default $SERVICE_NAME)
       --tls-cert FILE   PEM certificate: also accept TLS (h2, http/1.1) on the same port
-      --tls-key FILE    PEM private key for --tls-cert
+                        (default $TLS_SERVER_CERT)
+      --tls-key FILE    PEM private key for --tls-cert (default $TLS_SERVER_PRIVKEY)
+      --tls-client-ca FILE
+                        PEM CA bundle: request a client certificate and, when one is sent,
+                        require it to verify (default $TLS_CLIENT_CACERTS)
   -h, --help            this help`;
 
 function parse(args: string[]) {
@@ -38,6 +42,7 @@ function parse(args: string[]) {
       service: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'tls-client-ca': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -58,27 +63,38 @@ export const echoCommand: Command = {
       process.stdout.write(`${HELP}\n`);
       return 0;
     }
-    const portText = values.port ?? process.env.HTTP_PORT ?? '3000';
-    const port = Number(portText);
-    const certFile = values['tls-cert'];
-    const keyFile = values['tls-key'];
-    if (!/^\d+$/.test(portText) || port > 65535 || (certFile === undefined) !== (keyFile === undefined)) {
-      const problem =
-        /^\d+$/.test(portText) && port <= 65535 ? '--tls-cert and --tls-key go together' : `invalid port '${portText}'`;
-      process.stderr.write(`portunus echo: ${problem}\n${HELP}\n`);
+    const env = process.env;
+    const portText = values.port ?? env.HTTP_PORT ?? '3000';
+    const certFile = values['tls-cert'] ?? (env.TLS_SERVER_CERT || undefined);
+    const keyFile = values['tls-key'] ?? (env.TLS_SERVER_PRIVKEY || undefined);
+    const clientCaFile = values['tls-client-ca'] ?? (env.TLS_CLIENT_CACERTS || undefined);
+    const usageError =
+      !/^\d+$/.test(portText) || Number(portText) > 65535
+        ? `invalid port '${portText}'`
+        : (certFile === undefined) !== (keyFile === undefined)
+          ? '--tls-cert and --tls-key go together'
+          : undefined;
+    if (usageError) {
+      process.stderr.write(`portunus echo: ${usageError}\n${HELP}\n`);
       return 2;
     }
 
     let server: Awaited<ReturnType<typeof startEchoServer>>;
     try {
       server = await startEchoServer({
-        port,
+        port: Number(portText),
         host: values.host ?? '127.0.0.1',
         ...(values.namespace !== undefined ? { namespace: values.namespace } : {}),
         ...(values.pod !== undefined ? { pod: values.pod } : {}),
         ...(values.service !== undefined ? { service: values.service } : {}),
         ...(certFile && keyFile
-          ? { tls: { certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') } }
+          ? {
+              tls: {
+                certPem: readFileSync(certFile, 'utf8'),
+                keyPem: readFileSync(keyFile, 'utf8'),
+                ...(clientCaFile ? { clientCaPem: readFileSync(clientCaFile, 'utf8') } : {}),
+              },
+            }
           : {}),
       });
     } catch (err) {
