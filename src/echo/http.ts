@@ -6,7 +6,8 @@
 //   /status/NNN      empty response with status NNN (request-target must be exactly that, else 400)
 //   /retry/?uuid=U&succeedAfter=N[&responseCode=C][&delayRetry=D]
 //                    the first N attempts per uuid fail (connection reset, or status C), then echo
-//   /ws              WebSocket echo (a plain request there is answered 400)
+//   /ws              WebSocket echo; a plain request there is answered 400 (unlike echo-basic, a
+//                    WebSocket upgrade is accepted on any path, so routes can be tested by path)
 //   anything else    the echo JSON; ?delay=D (Go duration, e.g. 500ms, 1.5s) delays it
 // and every echo response sets the headers a client asks for in X-Echo-Set-Header ("Name: value, ...").
 
@@ -55,8 +56,12 @@ export function handleRequest(state: EchoState, req: EchoRequest, res: EchoRespo
   // The echo never reads the body; drain it so an HTTP/1.1 connection stays reusable.
   req.resume();
   route(state, req, res as ServerResponse).catch((err: unknown) => {
-    if (!res.headersSent) sendError(res as ServerResponse, err, 500);
-    else (res as ServerResponse).destroy();
+    try {
+      if (!res.headersSent) sendError(res as ServerResponse, err, 500);
+      else (res as ServerResponse).destroy();
+    } catch {
+      // The client went away while the answer was delayed; nobody is left to tell.
+    }
   });
 }
 
