@@ -15,7 +15,7 @@ function run(args: string[]): ChildProcess {
   return spawn(process.execPath, [bin, ...args], { stdio: 'inherit' });
 }
 
-const echo = run(['echo', '--port', echoPort]);
+const echo = run(['echo', '--port', echoPort, '--namespace', 'default', '--service', 'backend', '--pod', 'backend-local']);
 const serve = run(['serve', '-f', manifests, ...process.argv.slice(2)]);
 let stopping = false;
 

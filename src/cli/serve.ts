@@ -84,6 +84,11 @@ export const serveCommand: Command = {
       return 2;
     }
 
+    // Listen for signals before starting, so a stop request during startup is honoured too.
+    const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
     // Loaded only now: `portunus serve --help` should not pay for the data plane.
     const { createLogger, startServe, StartupError } = await import('../serve/index.ts');
     const logger = createLogger(values['log-level'] ?? 'info');
@@ -109,10 +114,7 @@ export const serveCommand: Command = {
     }
     logger.info({ admin: handle.admin.url, version: handle.loop.version() }, 'portunus serving');
 
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
+    const signal = await stopSignal;
     logger.info({ signal }, 'shutting down');
     // A second signal, or a drain that overruns its bound, ends the process at once.
     const force = (why: string) => {

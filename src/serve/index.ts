@@ -13,10 +13,11 @@ import {
   type Metrics,
 } from '../observe/index.ts';
 import type { LogSink } from '../observe/accesslog.ts';
-import { loadSnapshot } from '../provider/file/load.ts';
+import { listManifestFiles } from '../provider/file/files.ts';
+import { loadTexts } from '../provider/file/load.ts';
 import { watchPaths } from '../provider/file/watch.ts';
 import { type ControlLoop, createControlLoop, type Logger } from './loop.ts';
-import { createSourceStore, listManifestFiles } from './sources.ts';
+import { createSourceStore } from './sources.ts';
 
 export type { ControlLoop } from './loop.ts';
 
@@ -63,7 +64,7 @@ export function createLogger(level: string, destination: number | string = 2): p
 export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const { logger } = options;
   const { missing } = await listManifestFiles(options.paths);
-  if (missing.length > 0) throw new StartupError(`no such file or directory: ${missing.join(', ')}`);
+  if (missing.length > 0) throw new StartupError(missing.map((m) => m.message).join('; '));
 
   const metrics = createMetrics();
   const accessLog = createAccessLog({
@@ -76,7 +77,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     logger: logger.child({ component: 'dataplane' }),
   });
 
-  const sources = createSourceStore(options.paths, (file) => loadSnapshot([file]));
+  const sources = createSourceStore(options.paths, (file, text) => loadTexts([{ file, text }]));
   const loop = createControlLoop({
     sources,
     target: dataPlane,

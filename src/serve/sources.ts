@@ -10,15 +10,20 @@
 // Unchanged files (same bytes) are not parsed again.
 
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { listManifestFiles } from '../provider/file/files.ts';
 import type { Diagnostic, Snapshot, SnapshotEntry } from '../provider/snapshot.ts';
 
-/** Extensions read from directories (a file named explicitly is read whatever its name). */
-const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
-
-/** Loads one file into a snapshot; `fatal` means it could not be read or parsed at all. */
-export type FileLoader = (file: string) => Promise<{ snapshot: Snapshot; diagnostics: Diagnostic[]; fatal?: boolean }>;
+/**
+ * Turns one file's text into a snapshot; `fatal` means it could not be parsed at all.
+ * In serve this is the file provider's loadTexts; tests may pass a smaller one.
+ */
+export type FileLoader = (
+  file: string,
+  text: string,
+) =>
+  | { snapshot: Snapshot; diagnostics: Diagnostic[]; fatal?: boolean }
+  | Promise<{ snapshot: Snapshot; diagnostics: Diagnostic[]; fatal?: boolean }>;
 
 export interface FileState {
   file: string;
@@ -38,44 +43,8 @@ export interface SourceRead {
   entries: SnapshotEntry[];
   diagnostics: Diagnostic[];
   files: FileState[];
-  /** Paths given on the command line that no longer exist. */
+  /** Paths given on the command line that cannot be read (deleted, permissions). */
   missing: string[];
-}
-
-function isManifest(name: string): boolean {
-  return !name.startsWith('.') && MANIFEST_EXTENSIONS.some((ext) => name.endsWith(ext));
-}
-
-/**
- * Expands paths to manifest files: files as given, directories recursively (hidden entries such as
- * editor swap files and Kubernetes' ..data links skipped). Sorted for a stable resource order.
- */
-export async function listManifestFiles(paths: readonly string[]): Promise<{ files: string[]; missing: string[] }> {
-  const files = new Set<string>();
-  const missing: string[] = [];
-  const walk = async (dir: string, depth: number): Promise<void> => {
-    if (depth > 32) return; // a symlink loop, not a real tree
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return;
-    }
-    for (const name of names.sort()) {
-      if (name.startsWith('.')) continue;
-      const full = join(dir, name);
-      const st = await stat(full).catch(() => null);
-      if (st?.isDirectory()) await walk(full, depth + 1);
-      else if (st?.isFile() && isManifest(name)) files.add(full);
-    }
-  };
-  for (const p of paths) {
-    const st = await stat(p).catch(() => null);
-    if (!st) missing.push(p);
-    else if (st.isDirectory()) await walk(p, 0);
-    else files.add(p);
-  }
-  return { files: [...files], missing };
 }
 
 /** Every entry of a snapshot, in its stable order (kind, namespace, name). */
@@ -134,7 +103,7 @@ export function createSourceStore(
     const prev = states.get(file);
     if (prev && prev.hash === hash) return prev;
 
-    const loaded = await load(file);
+    const loaded = await load(file, bytes.toString('utf8'));
     // The loader may report the snapshot's own findings (duplicates) too; keep each once.
     const seen = new Set<string>();
     const diagnostics: Diagnostic[] = [];
@@ -169,10 +138,11 @@ export function createSourceStore(
 
   return {
     async read(): Promise<SourceRead> {
-      const { files, missing } = await listManifestFiles(paths);
+      const listed = await listManifestFiles(paths);
+      const files = [...listed.byPath.values()].flat();
       const next = await Promise.all(files.map(readOne));
       states.clear();
-      const out: SourceRead = { entries: [], diagnostics: [], files: [], missing };
+      const out: SourceRead = { entries: [], diagnostics: [], files: [], missing: listed.missing.map((m) => m.path) };
       for (const s of next) {
         if (!s) continue;
         states.set(s.file, s);
@@ -180,12 +150,12 @@ export function createSourceStore(
         out.entries.push(...s.entries);
         out.diagnostics.push(...s.diagnostics);
       }
-      for (const p of missing) {
+      for (const m of listed.missing) {
         out.diagnostics.push({
           severity: 'error',
-          code: 'PATH_NOT_FOUND',
-          message: `no such file or directory: ${p}`,
-          source: { file: p, line: 1 },
+          code: m.code,
+          message: m.message,
+          source: { file: m.path, line: 1 },
         });
       }
       return out;

@@ -1,21 +1,21 @@
 // The per-file last-good policy of the serve source store, with a minimal loader (YAML parse, one
-// rejection rule) so the policy is tested on its own; serve.test.ts runs it with the real loader.
+// rejection rule) so the policy is tested on its own; serve.test.ts runs it with the real loader
+// (loadTexts), and one case below does too.
 
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import type { Resource } from '../../src/api/types.ts';
 import { type Diagnostic, Snapshot, type SnapshotEntry } from '../../src/provider/snapshot.ts';
-import { createSourceStore, type FileLoader, listManifestFiles } from '../../src/serve/sources.ts';
+import { createSourceStore, type FileLoader } from '../../src/serve/sources.ts';
 import { tempDir } from './harness.ts';
 
 let loads = 0;
-const load: FileLoader = async (file) => {
+const load: FileLoader = (file, text) => {
   loads++;
-  const { readFile } = await import('node:fs/promises');
-  const docs = parseAllDocuments(await readFile(file, 'utf8'));
+  const docs = parseAllDocuments(text);
   const diagnostics: Diagnostic[] = [];
   const entries: SnapshotEntry[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
@@ -46,20 +46,6 @@ const load: FileLoader = async (file) => {
 
 const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: default\n`;
 const names = (entries: SnapshotEntry[]) => entries.map((e) => e.resource.metadata.name).sort();
-
-test('lists manifests recursively, skipping hidden entries and other extensions', async () => {
-  const { dir, cleanup } = await tempDir();
-  await mkdir(join(dir, 'sub/.hidden'), { recursive: true });
-  for (const f of ['a.yaml', 'b.yml', 'c.json', 'd.txt', '.e.yaml', 'sub/f.yaml', 'sub/.hidden/g.yaml'])
-    await writeFile(join(dir, f), '');
-  const { files, missing } = await listManifestFiles([dir, join(dir, 'd.txt'), join(dir, 'nope')]);
-  assert.deepEqual(
-    files,
-    ['a.yaml', 'b.yml', 'c.json', 'sub/f.yaml', 'd.txt'].map((f) => join(dir, f)),
-  );
-  assert.deepEqual(missing, [join(dir, 'nope')]);
-  await cleanup();
-});
 
 test('an unparseable file keeps its last good version; a rejected resource is left out; deletion removes', async () => {
   const { dir, cleanup } = await tempDir();
@@ -130,5 +116,58 @@ test('unchanged files are not parsed again', async () => {
   const read = await store.read();
   assert.equal(loads, before + 1);
   assert.deepEqual(names(read.entries), ['a', 'b2']);
+  await cleanup();
+});
+
+test('with the file provider: a broken edit keeps the Gateway, a rejected route is reported with its line', async () => {
+  const { loadTexts } = await import('../../src/provider/file/load.ts');
+  const { dir, cleanup } = await tempDir();
+  const gw = join(dir, 'gw.yaml');
+  const gateway = `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: eg
+  namespace: default
+spec:
+  gatewayClassName: portunus
+  listeners:
+    - name: http
+      protocol: HTTP
+      port: 8080
+`;
+  await writeFile(gw, gateway);
+  const store = createSourceStore([dir], (file, text) => loadTexts([{ file, text }]));
+  assert.deepEqual(names((await store.read()).entries), ['eg']);
+
+  await writeFile(gw, `${gateway}    - name: [oops\n`);
+  let read = await store.read();
+  assert.deepEqual(names(read.entries), ['eg']);
+  const parse = read.diagnostics.find((d) => d.code === 'PARSE_ERROR');
+  assert.ok(parse, JSON.stringify(read.diagnostics));
+  assert.equal(parse.source?.file, gw);
+  assert.ok((parse.source?.line ?? 0) >= 12, `line ${parse.source?.line}`);
+
+  await writeFile(gw, gateway);
+  await writeFile(
+    join(dir, 'route.yaml'),
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: bad
+  namespace: default
+spec:
+  rules:
+    - matches:
+        - path:
+            type: NotAPathType
+            value: /x
+`,
+  );
+  read = await store.read();
+  assert.deepEqual(names(read.entries), ['eg']);
+  const rejected = read.diagnostics.find((d) => d.resource?.name === 'bad');
+  assert.equal(rejected?.severity, 'error');
+  assert.equal(rejected?.source?.file, join(dir, 'route.yaml'));
+  assert.equal(rejected?.source?.line, 10);
   await cleanup();
 });
