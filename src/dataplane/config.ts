@@ -1,0 +1,176 @@
+// Compiles an IR version into immutable per-port tables. Requests read one PortConfig reference at
+// their start and keep it, so a swap never changes what an in-flight request sees.
+import type { ClusterIR, HTTPRouteIR, IR, ListenerIR, RedirectIR, RetryIR, SessionPersistenceIR } from '../ir/types.ts';
+import { compileChain, type FilterChain, type FilterCompileContext } from './filters/index.ts';
+import { compileHostTable, type HostTable } from './router/hosts.ts';
+import { compileRouteTable, type RouteTable } from './router/compile.ts';
+import { Cluster, type PoolRegistry } from './upstream/cluster.ts';
+
+export const ACTION_FORWARD = 0;
+export const ACTION_REDIRECT = 1;
+export const ACTION_DIRECT = 2;
+
+export interface CompiledBackend {
+  /** null: invalid backendRef, answered with 500. */
+  readonly cluster: Cluster | null;
+  readonly weight: number;
+  readonly chain: FilterChain;
+}
+
+export interface CompiledRoute {
+  readonly ir: HTTPRouteIR;
+  /** Source route for logs ("HTTPRoute/ns/name"). */
+  readonly routeName: string;
+  readonly chain: FilterChain;
+  readonly action: number;
+  /** Backends with weight > 0. */
+  readonly backends: readonly CompiledBackend[];
+  readonly totalWeight: number;
+  readonly redirect: RedirectIR | null;
+  /** PathPrefix value of the match, for ReplacePrefixMatch. */
+  readonly prefix: string | null;
+  readonly directStatus: number;
+  readonly directBody: string;
+  /** 0 = none. */
+  readonly requestTimeoutMs: number;
+  readonly backendTimeoutMs: number;
+  readonly retry: RetryIR | null;
+  readonly session: SessionPersistenceIR | null;
+  readonly grpc: boolean;
+}
+
+export interface CompiledListener {
+  readonly name: string;
+  readonly port: number;
+  readonly scheme: string;
+  readonly vhosts: HostTable<RouteTable<CompiledRoute>>;
+}
+
+export interface PortConfig {
+  readonly port: number;
+  readonly version: string;
+  /** "port/<n>" for access logs when no listener matched. */
+  readonly portLabel: string;
+  readonly listeners: HostTable<CompiledListener>;
+  /** Protocol of the listeners bound here (all listeners on one port share it). */
+  readonly protocol: string;
+}
+
+export interface CompiledIR {
+  readonly ports: Map<number, PortConfig>;
+  readonly clusters: Map<string, Cluster>;
+  /** Listener names that could not be served (unsupported protocol), with the reason. */
+  readonly unsupported: { listener: string; port: number; reason: string }[];
+}
+
+function compileRoute(ir: HTTPRouteIR, clusters: Map<string, Cluster>): CompiledRoute {
+  const ctx: FilterCompileContext = { route: ir, cluster: (name) => clusters.get(name) ?? null };
+  const action = ir.action;
+  const backends: CompiledBackend[] = [];
+  let totalWeight = 0;
+  if (action.type === 'Forward') {
+    for (const b of action.backends) {
+      if (b.weight <= 0) continue;
+      backends.push({
+        cluster: b.cluster === null ? null : (clusters.get(b.cluster) ?? null),
+        weight: b.weight,
+        chain: compileChain(b.filters, ctx),
+      });
+      totalWeight += b.weight;
+    }
+  }
+  const path = ir.match.path;
+  return {
+    ir,
+    routeName: ir.route,
+    chain: compileChain(ir.filters, ctx),
+    action: action.type === 'Forward' ? ACTION_FORWARD : action.type === 'Redirect' ? ACTION_REDIRECT : ACTION_DIRECT,
+    backends,
+    totalWeight,
+    redirect: action.type === 'Redirect' ? action.redirect : null,
+    prefix: path !== undefined && path.type === 'PathPrefix' ? path.value : null,
+    directStatus: action.type === 'DirectResponse' ? action.status : 0,
+    directBody: action.type === 'DirectResponse' ? (action.body ?? '') : '',
+    requestTimeoutMs: ir.timeouts?.requestMs ?? 0,
+    backendTimeoutMs: ir.timeouts?.backendRequestMs ?? 0,
+    retry: ir.retry ?? null,
+    session: ir.sessionPersistence ?? null,
+    grpc: ir.grpc === true,
+  };
+}
+
+function compileListener(l: ListenerIR, clusters: Map<string, Cluster>): CompiledListener {
+  const vhosts = (l.virtualHosts ?? []).map(
+    (v) =>
+      [v.hostname, compileRouteTable(v.routes.map((r) => ({ match: r.match, value: compileRoute(r, clusters) })))] as [
+        string,
+        RouteTable<CompiledRoute>,
+      ],
+  );
+  return {
+    name: l.name,
+    port: l.port,
+    scheme: l.protocol === 'HTTPS' ? 'https' : 'http',
+    vhosts: compileHostTable(vhosts),
+  };
+}
+
+/**
+ * `previous` clusters are reused when their IR is unchanged (same fingerprint), so their pools and
+ * DNS state carry over. Clusters of the previous version that are not reused must be stopped by the
+ * caller once the swap is done.
+ */
+export function compileIR(
+  ir: IR,
+  version: string,
+  registry: PoolRegistry,
+  previous: Map<string, Cluster>,
+  onEndpointsChange: () => void,
+): CompiledIR {
+  const clusters = new Map<string, Cluster>();
+  for (const gw of ir.gateways) {
+    for (const c of gw.clusters) {
+      if (clusters.has(c.name)) continue;
+      clusters.set(c.name, reuseOrCreate(c, registry, previous, onEndpointsChange));
+    }
+  }
+  const byPort = new Map<number, ListenerIR[]>();
+  const unsupported: CompiledIR['unsupported'] = [];
+  for (const gw of ir.gateways) {
+    for (const l of gw.listeners) {
+      if (l.protocol !== 'HTTP') {
+        unsupported.push({ listener: l.name, port: l.port, reason: 'protocol ' + l.protocol + ' is not served yet' });
+        continue;
+      }
+      let list = byPort.get(l.port);
+      if (list === undefined) byPort.set(l.port, (list = []));
+      list.push(l);
+    }
+  }
+  const ports = new Map<number, PortConfig>();
+  for (const [port, listeners] of byPort) {
+    const compiled = listeners.map(
+      (l) => [l.hostname, compileListener(l, clusters)] as [string | null, CompiledListener],
+    );
+    ports.set(port, {
+      port,
+      version,
+      portLabel: 'port/' + port,
+      listeners: compileHostTable(compiled),
+      protocol: 'HTTP',
+    });
+  }
+  return { ports, clusters, unsupported };
+}
+
+function reuseOrCreate(
+  c: ClusterIR,
+  registry: PoolRegistry,
+  previous: Map<string, Cluster>,
+  onChange: () => void,
+): Cluster {
+  const fingerprint = JSON.stringify(c);
+  const prev = previous.get(c.name);
+  if (prev !== undefined && prev.fingerprint === fingerprint) return prev;
+  return new Cluster(c, fingerprint, registry, onChange);
+}

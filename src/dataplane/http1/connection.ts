@@ -1,0 +1,530 @@
+// A downstream HTTP/1.1 connection on a raw socket: incremental head parsing, request body
+// framing (content-length / chunked), response serialization, keep-alive and pipelining (one
+// exchange at a time; later requests wait in the buffer), WebSocket tunnels, and the HTTP/2
+// prior-knowledge handoff. Listeners are bound once per connection, not per request.
+import type { Socket } from 'node:net';
+import type { Downstream } from '../downstream.ts';
+import { ResponseFlag } from '../observer.ts';
+import type { PortState, ServerConnection } from '../port.ts';
+import { Exchange } from '../proxy.ts';
+import {
+  ChunkedDecoder,
+  findHeadEnd,
+  HttpParseError,
+  MAX_HEAD_BYTES,
+  parseRequestHead,
+  type RequestHead,
+} from './parser.ts';
+import { isHopOrFraming, reasonPhrase, serializeResponseHead } from './serializer.ts';
+import { tryH2cUpgrade } from '../http2/upgrade.ts';
+
+const EMPTY = Buffer.alloc(0);
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+/** Idle keep-alive connections (and slow heads) are closed after this. */
+export const IDLE_TIMEOUT_MS = 60_000;
+/** After a response, an unread request body up to this size is drained to keep the connection. */
+const DISCARD_LIMIT = 64 * 1024;
+
+const S_HEAD = 0;
+const S_BODY = 1;
+/** Request fully read, response in progress. */
+const S_WAIT = 2;
+const S_TUNNEL = 3;
+const S_CLOSED = 4;
+
+const B_LENGTH = 1;
+const B_CHUNKED = 2;
+
+function uncork(socket: Socket): void {
+  socket.uncork();
+}
+
+export class H1ServerConnection implements Downstream, ServerConnection {
+  readonly socket: Socket;
+  readonly port: PortState;
+  readonly remoteAddress: string;
+  protocol = 'HTTP/1.1';
+  #buf: Buffer = EMPTY;
+  #searchFrom = 0;
+  #state = S_HEAD;
+  #ex: Exchange | null = null;
+  #bodyMode = 0;
+  #remaining = 0;
+  #decoder: ChunkedDecoder | null = null;
+  #processing = false;
+  #requests = 0;
+  #closeAfter = false;
+  #respChunked = false;
+  #respNoBody = false;
+  #pausedBody = false;
+  #pausedPipeline = false;
+  #minor = 1;
+
+  constructor(socket: Socket, port: PortState) {
+    this.socket = socket;
+    this.port = port;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    socket.setNoDelay(true);
+    socket.setTimeout(IDLE_TIMEOUT_MS);
+    socket.on('data', this.#onData);
+    socket.on('drain', this.#onDrain);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    socket.on('timeout', this.#onTimeout);
+    port.connections.add(this);
+  }
+
+  // ---- socket events -------------------------------------------------------------------------
+
+  #onData = (chunk: Buffer): void => {
+    switch (this.#state) {
+      case S_HEAD:
+        this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+        this.#process();
+        return;
+      case S_BODY:
+        this.#body(chunk, 0);
+        if ((this.#state as number) === S_HEAD) this.#process();
+        return;
+      case S_WAIT:
+        // Pipelined bytes: keep them for after the response, but bound the buffer.
+        this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+        if (this.#buf.length > MAX_HEAD_BYTES && !this.#pausedPipeline) {
+          this.#pausedPipeline = true;
+          this.socket.pause();
+        }
+        return;
+    }
+  };
+
+  #onDrain = (): void => {
+    const ex = this.#ex;
+    if (ex !== null) ex.onDownstreamDrain();
+  };
+
+  #onError = (): void => {
+    // 'close' follows and does the cleanup.
+  };
+
+  #onClose = (): void => {
+    const wasState = this.#state;
+    this.#state = S_CLOSED;
+    this.port.connections.delete(this);
+    const ex = this.#ex;
+    this.#ex = null;
+    if (ex !== null && wasState !== S_TUNNEL) ex.onDownstreamAbort();
+    this.port.ctx.observer.onConnectionClose(this.port.config.portLabel);
+  };
+
+  #onTimeout = (): void => {
+    // Only idle connections time out; a slow upstream is bounded by route timeouts instead.
+    if (this.#ex === null) this.socket.destroy();
+  };
+
+  // ---- parsing -------------------------------------------------------------------------------
+
+  #process(): void {
+    if (this.#processing) return;
+    this.#processing = true;
+    try {
+      while (this.#state === S_HEAD && this.#buf.length > 0) {
+        if (!this.#parseOne()) break;
+      }
+    } catch (err) {
+      this.#protocolError(err instanceof HttpParseError ? err.status : 400);
+    } finally {
+      this.#processing = false;
+    }
+  }
+
+  /** Parses one request head from the buffer and starts its exchange. False when more bytes are needed. */
+  #parseOne(): boolean {
+    let buf = this.#buf;
+    let start = 0;
+    // RFC 9112 §2.2: ignore at least one empty line before a request.
+    while (start < buf.length - 1 && buf[start] === 13 && buf[start + 1] === 10) start += 2;
+    if (this.#requests === 0 && buf[0] === 0x50 /* P */) {
+      const n = Math.min(buf.length, H2_PREFACE.length);
+      if (buf.compare(H2_PREFACE, 0, n, 0, n) === 0) {
+        if (buf.length < H2_PREFACE.length) return false;
+        this.#handoffH2(buf);
+        return false;
+      }
+    }
+    const end = findHeadEnd(buf, start, this.#searchFrom, 400);
+    if (end === -1) {
+      if (buf.length - start > MAX_HEAD_BYTES) throw new HttpParseError(431, 'request head too large');
+      this.#searchFrom = buf.length;
+      return false;
+    }
+    if (end - start > MAX_HEAD_BYTES) throw new HttpParseError(431, 'request head too large');
+    this.#searchFrom = 0;
+    const head = parseRequestHead(buf, start, end);
+    buf = end === buf.length ? EMPTY : buf.subarray(end);
+    this.#buf = EMPTY;
+    this.#requests++;
+    this.#startExchange(head, buf);
+    return true;
+  }
+
+  #startExchange(head: RequestHead, rest: Buffer): void {
+    let target = head.target;
+    let authority = head.host ?? '';
+    if (target.charCodeAt(0) !== 47 /* / */) {
+      // absolute-form (sent to proxies) or asterisk-form (OPTIONS *).
+      const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(target);
+      if (m !== null) {
+        authority = m[1]!;
+        target = m[2] === '' ? '/' : m[2]!;
+        if (target.charCodeAt(0) !== 47) target = '/' + target;
+      } else if (!(target === '*' && head.method === 'OPTIONS')) {
+        throw new HttpParseError(400, 'invalid request target');
+      }
+    }
+    if (authority === '') throw new HttpParseError(400, 'missing host');
+    this.#minor = head.minor;
+    this.protocol = head.minor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+    if (head.close) this.#closeAfter = true;
+    let headers = head.headers;
+    if (head.hopByHop !== null) {
+      const drop = head.hopByHop;
+      const kept: string[] = [];
+      for (let i = 0; i < headers.length; i += 2)
+        if (!drop.includes(headers[i]!)) kept.push(headers[i]!, headers[i + 1]!);
+      headers = kept;
+    }
+    const hasBody = head.chunked || head.contentLength > 0;
+    let upgrade: string | null = null;
+    if (head.upgrade !== null) {
+      if (head.upgrade.toLowerCase() === 'h2c' && !hasBody && tryH2cUpgrade(this, head, rest)) return;
+      if (head.upgrade.toLowerCase() === 'websocket') upgrade = head.upgrade;
+    }
+    const config = this.port.config;
+    const ex = new Exchange(
+      this,
+      this.port.ctx,
+      head.method,
+      target,
+      authority,
+      headers,
+      head.chunked ? -1 : head.contentLength,
+      hasBody,
+      upgrade,
+      config.port,
+      config.portLabel,
+    );
+    ex.bytesReceived = 0;
+    this.#ex = ex;
+    if (hasBody) {
+      this.#state = S_BODY;
+      if (head.chunked) {
+        this.#bodyMode = B_CHUNKED;
+        if (this.#decoder === null) this.#decoder = new ChunkedDecoder(400);
+        else this.#decoder.reset();
+      } else {
+        this.#bodyMode = B_LENGTH;
+        this.#remaining = head.contentLength;
+      }
+    } else {
+      this.#state = S_WAIT;
+    }
+    ex.start(config, this.remoteAddress);
+    if (rest.length === 0) return;
+    if (this.#state === S_BODY) {
+      this.#body(rest, 0);
+    } else if (this.#state === S_WAIT) {
+      this.#buf = rest;
+    } else if (this.#state === S_HEAD) {
+      this.#buf = rest;
+    }
+  }
+
+  #body(buf: Buffer, pos: number): void {
+    try {
+      if (this.#bodyMode === B_LENGTH) {
+        const avail = buf.length - pos;
+        const n = avail < this.#remaining ? avail : this.#remaining;
+        this.#remaining -= n;
+        const ex = this.#ex;
+        if (n > 0 && ex !== null) ex.onRequestData(pos === 0 && n === buf.length ? buf : buf.subarray(pos, pos + n));
+        if (this.#remaining === 0) this.#bodyEnd(buf, pos + n);
+      } else {
+        const end = this.#decoder!.decode(buf, pos, this);
+        if (end !== -1) this.#bodyEnd(buf, end);
+      }
+    } catch (err) {
+      this.#protocolError(err instanceof HttpParseError ? err.status : 400);
+    }
+  }
+
+  onChunkData(data: Buffer): void {
+    const ex = this.#ex;
+    if (ex !== null) ex.onRequestData(data);
+  }
+
+  #bodyEnd(buf: Buffer, pos: number): void {
+    const ex = this.#ex;
+    const rest = pos < buf.length ? buf.subarray(pos) : EMPTY;
+    if (ex !== null) {
+      this.#state = S_WAIT;
+      if (rest.length > 0) this.#buf = this.#buf.length === 0 ? rest : Buffer.concat([this.#buf, rest]);
+      ex.onRequestEnd();
+    } else {
+      // The response was already sent; the body was only being drained.
+      this.#state = S_HEAD;
+      this.#buf = rest;
+      if (this.#pausedBody) {
+        this.#pausedBody = false;
+        this.#maybeResume();
+      }
+    }
+  }
+
+  #protocolError(status: number): void {
+    if (this.#state === S_CLOSED) return;
+    const ex = this.#ex;
+    if (ex !== null && ex.headSent) {
+      this.socket.destroy();
+      return;
+    }
+    this.#state = S_CLOSED;
+    this.#ex = null;
+    if (ex !== null) ex.onDownstreamAbort();
+    this.socket.end(
+      'HTTP/1.1 ' + status + ' ' + reasonPhrase(status) + '\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
+      'latin1',
+    );
+    this.port.ctx.observer.onRequestEnd({
+      startTime: Date.now(),
+      method: '-',
+      path: '-',
+      protocol: this.protocol,
+      authority: '-',
+      responseCode: status,
+      responseFlags: ResponseFlag.DownstreamProtocolError,
+      bytesReceived: 0,
+      bytesSent: 0,
+      durationMs: 0,
+      upstreamLatencyMs: -1,
+      upstreamHost: '-',
+      upstreamCluster: '-',
+      requestId: '-',
+      route: '-',
+      listener: this.port.config.portLabel,
+      downstreamRemoteAddress: this.remoteAddress,
+      userAgent: '-',
+    });
+  }
+
+  #handoffH2(buf: Buffer): void {
+    this.#detach();
+    this.#state = S_CLOSED;
+    this.port.connections.delete(this);
+    this.socket.setTimeout(0);
+    this.socket.unshift(buf);
+    this.#buf = EMPTY;
+    this.port.h2Handoff(this.socket, null);
+  }
+
+  /** Removes this object's socket listeners (HTTP/2 handoff, tunnels). */
+  #detach(): void {
+    const s = this.socket;
+    s.removeListener('data', this.#onData);
+    s.removeListener('drain', this.#onDrain);
+    s.removeListener('error', this.#onError);
+    s.removeListener('close', this.#onClose);
+    s.removeListener('timeout', this.#onTimeout);
+  }
+
+  /** Used by the h2c upgrade path once it has taken the socket over. */
+  takeOver(): Buffer {
+    this.#detach();
+    this.#state = S_CLOSED;
+    this.port.connections.delete(this);
+    this.socket.setTimeout(0);
+    const b = this.#buf;
+    this.#buf = EMPTY;
+    return b;
+  }
+
+  // ---- Downstream ----------------------------------------------------------------------------
+
+  sendHead(
+    ex: Exchange,
+    status: number,
+    reason: string,
+    headers: string[],
+    contentLength: number,
+    endStream: boolean,
+  ): void {
+    if (ex !== this.#ex || this.#state === S_CLOSED) return;
+    const s = this.socket;
+    if (this.port.draining) this.#closeAfter = true;
+    let cl = contentLength;
+    this.#respChunked = false;
+    this.#respNoBody = endStream;
+    if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
+      cl = status === 304 && contentLength >= 0 ? contentLength : -2;
+      this.#respNoBody = true;
+    } else if (endStream) {
+      if (cl < 0) cl = 0;
+    } else if (cl < 0) {
+      if (this.#minor === 1) this.#respChunked = true;
+      else {
+        cl = -2;
+        this.#closeAfter = true;
+      }
+    }
+    let connection: string | null = null;
+    if (this.#closeAfter) connection = 'close';
+    else if (this.#minor === 0) connection = 'keep-alive';
+    s.cork();
+    s.write(serializeResponseHead(status, reason, headers, cl, this.#respChunked, connection), 'latin1');
+    process.nextTick(uncork, s);
+  }
+
+  sendData(ex: Exchange, chunk: Buffer): boolean {
+    if (ex !== this.#ex || this.#respNoBody || chunk.length === 0) return true;
+    const s = this.socket;
+    if (s.destroyed) return true;
+    if (this.#respChunked) {
+      s.write(chunk.length.toString(16) + '\r\n', 'latin1');
+      s.write(chunk);
+      return s.write('\r\n', 'latin1');
+    }
+    return s.write(chunk);
+  }
+
+  sendEnd(ex: Exchange, trailers: string[] | null): void {
+    if (ex !== this.#ex) return;
+    if (this.#respChunked && !this.socket.destroyed) {
+      let t = '0\r\n';
+      if (trailers !== null) {
+        for (let i = 0; i < trailers.length; i += 2) {
+          if (!isHopOrFraming(trailers[i]!)) t += trailers[i] + ': ' + trailers[i + 1] + '\r\n';
+        }
+      }
+      this.socket.write(t + '\r\n', 'latin1');
+    }
+  }
+
+  sendContinue(ex: Exchange): void {
+    if (ex === this.#ex && this.#minor === 1 && this.#state === S_BODY) {
+      this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+    }
+  }
+
+  pauseRequest(ex: Exchange): void {
+    if (ex !== this.#ex || this.#pausedBody) return;
+    this.#pausedBody = true;
+    this.socket.pause();
+  }
+
+  resumeRequest(ex: Exchange): void {
+    if (ex !== this.#ex || !this.#pausedBody) return;
+    this.#pausedBody = false;
+    this.#maybeResume();
+  }
+
+  #maybeResume(): void {
+    if (!this.#pausedBody && !this.#pausedPipeline && this.#state !== S_CLOSED) this.socket.resume();
+  }
+
+  abortResponse(ex: Exchange): void {
+    if (ex !== this.#ex) return;
+    this.socket.destroy();
+  }
+
+  exchangeDone(ex: Exchange): void {
+    if (ex !== this.#ex) return;
+    this.#ex = null;
+    const s = this.socket;
+    if (this.#state === S_CLOSED || this.#state === S_TUNNEL || s.destroyed) return;
+    if (this.#state === S_BODY) {
+      // Response finished before the request body: drain a small rest, otherwise close.
+      if (this.#closeAfter || this.#bodyMode === B_CHUNKED || this.#remaining > DISCARD_LIMIT) {
+        this.#finishClose();
+        return;
+      }
+      if (this.#pausedBody) {
+        this.#pausedBody = false;
+        this.#maybeResume();
+      }
+      return;
+    }
+    if (this.#closeAfter || this.port.draining) {
+      this.#finishClose();
+      return;
+    }
+    this.#state = S_HEAD;
+    if (this.#pausedBody) this.#pausedBody = false;
+    if (this.#pausedPipeline) this.#pausedPipeline = false;
+    this.#maybeResume();
+    if (this.#buf.length > 0) {
+      if (this.#processing) return; // the running loop picks it up
+      this.#process();
+    }
+  }
+
+  #finishClose(): void {
+    this.#state = S_CLOSED;
+    this.socket.end();
+  }
+
+  upgrade(ex: Exchange, headers: string[], upstream: Socket, rest: Buffer): void {
+    const down = this.socket;
+    if (ex !== this.#ex || this.#state === S_CLOSED) {
+      upstream.destroy();
+      return;
+    }
+    this.#state = S_TUNNEL;
+    let upgradeValue = 'websocket';
+    let h = 'HTTP/1.1 101 Switching Protocols\r\n';
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      if (name === 'upgrade') upgradeValue = headers[i + 1]!;
+      if (isHopOrFraming(name)) continue;
+      h += name + ': ' + headers[i + 1] + '\r\n';
+    }
+    down.write(h + 'connection: upgrade\r\nupgrade: ' + upgradeValue + '\r\n\r\n', 'latin1');
+    if (rest.length > 0) down.write(rest);
+    const pending = this.#buf;
+    this.#buf = EMPTY;
+    if (pending.length > 0) upstream.write(pending);
+    this.#detach();
+    down.setTimeout(0);
+    this.port.connections.delete(this);
+    const inBefore = down.bytesRead;
+    const outBefore = down.bytesWritten;
+    let closed = 0;
+    const onClose = (): void => {
+      if (++closed === 1) {
+        down.destroy();
+        upstream.destroy();
+        this.#ex = null;
+        this.port.ctx.observer.onConnectionClose(this.port.config.portLabel);
+        ex.tunnelClosed(down.bytesRead - inBefore, down.bytesWritten - outBefore);
+      }
+    };
+    const noop = (): void => {};
+    down.on('error', noop);
+    upstream.on('error', noop);
+    down.on('close', onClose);
+    upstream.on('close', onClose);
+    down.pipe(upstream);
+    upstream.pipe(down);
+    upstream.resume();
+    down.resume();
+  }
+
+  // ---- ServerConnection ----------------------------------------------------------------------
+
+  drain(): void {
+    this.#closeAfter = true;
+    if (this.#ex === null && this.#state === S_HEAD && this.#buf.length === 0) this.#finishClose();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

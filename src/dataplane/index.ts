@@ -1,0 +1,206 @@
+// The data plane's public API: apply IR versions, serve HTTP/1.1, h2c, gRPC and WebSocket on the
+// ports the IR names, and close gracefully.
+import net from 'node:net';
+import type http2 from 'node:http2';
+import type { IR } from '../ir/types.ts';
+import { compileIR, type PortConfig } from './config.ts';
+import { H1ServerConnection } from './http1/connection.ts';
+import { createH2Server } from './http2/server.ts';
+import { type DataPlaneObserver, noopObserver } from './observer.ts';
+import type { PortState, ServerConnection } from './port.ts';
+import { type Cluster, PoolRegistry } from './upstream/cluster.ts';
+
+export type { AccessRecord, DataPlaneObserver } from './observer.ts';
+
+export interface Logger {
+  info(msg: string, fields?: object): void;
+  warn(msg: string, fields?: object): void;
+  error(msg: string, fields?: object): void;
+}
+
+export interface DataPlaneOptions {
+  observer?: DataPlaneObserver;
+  /** Default '0.0.0.0'. */
+  bindAddress?: string;
+  logger?: Logger;
+}
+
+export interface ListenerError {
+  listener: string;
+  port: number;
+  /** EADDRINUSE, EACCES, ... */
+  code: string;
+  message: string;
+}
+
+export interface ApplyResult {
+  version: string;
+  errors: ListenerError[];
+}
+
+export interface DataPlane {
+  /** Atomic swap: binds new ports, closes removed ones; a failing port is reported, others keep serving. */
+  apply(ir: IR, version: string): Promise<ApplyResult>;
+  readonly version: string | null;
+  listening(): { port: number; protocol: string; address: string }[];
+  /** Graceful: stop accepting, drain in-flight (bounded by graceMs), then destroy. */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+const nullLogger: Logger = { info() {}, warn() {}, error() {} };
+const DEFAULT_GRACE_MS = 10_000;
+
+interface BoundPort {
+  readonly state: PortState;
+  readonly server: net.Server;
+  h2: http2.Http2Server | null;
+  address: string;
+}
+
+function listenerNames(ir: IR, port: number): string[] {
+  const out: string[] = [];
+  for (const gw of ir.gateways) for (const l of gw.listeners) if (l.port === port) out.push(l.name);
+  return out;
+}
+
+/** Closes idle connections now, asks busy ones to close, destroys what is left after graceMs. */
+async function drainConnections(connections: Set<ServerConnection>, graceMs: number): Promise<void> {
+  for (const c of [...connections]) c.drain();
+  const deadline = Date.now() + graceMs;
+  while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  for (const c of [...connections]) c.destroy();
+  connections.clear();
+}
+
+export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
+  const observer = options.observer ?? noopObserver;
+  const bindAddress = options.bindAddress ?? '0.0.0.0';
+  const logger = options.logger ?? nullLogger;
+  const ctx = { observer };
+  const registry = new PoolRegistry();
+  const ports = new Map<number, BoundPort>();
+  let clusters = new Map<string, Cluster>();
+  let version: string | null = null;
+  let closing = false;
+  // apply() calls are serialized so two swaps never interleave their binds.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function sweep(): void {
+    registry.sweep(clusters.values());
+  }
+
+  function bind(config: PortConfig): Promise<BoundPort> {
+    const state: PortState = {
+      port: config.port,
+      config,
+      ctx,
+      connections: new Set(),
+      draining: false,
+      h2Handoff(socket) {
+        let h2 = bound.h2;
+        if (h2 === null) h2 = bound.h2 = createH2Server(state);
+        observer.onConnectionOpen(state.config.portLabel);
+        h2.emit('connection', socket);
+      },
+    };
+    const server = net.createServer({ noDelay: true }, (socket) => {
+      if (state.draining) {
+        socket.destroy();
+        return;
+      }
+      observer.onConnectionOpen(state.config.portLabel);
+      new H1ServerConnection(socket, state);
+    });
+    const bound: BoundPort = { state, server, h2: null, address: bindAddress };
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: config.port, host: bindAddress, reusePort: true, backlog: 1024 }, () => {
+        server.removeListener('error', reject);
+        server.on('error', (err) => logger.error('listener error', { port: config.port, error: String(err) }));
+        resolve(bound);
+      });
+    });
+  }
+
+  async function closePort(p: BoundPort, graceMs: number): Promise<void> {
+    p.state.draining = true;
+    const closed = new Promise<void>((r) => p.server.close(() => r()));
+    await drainConnections(p.state.connections, graceMs);
+    p.h2?.close();
+    await closed;
+  }
+
+  async function doApply(ir: IR, v: string): Promise<ApplyResult> {
+    if (closing) throw new Error('data plane is closed');
+    const previous = clusters;
+    const compiled = compileIR(ir, v, registry, previous, sweep);
+    const errors: ListenerError[] = [];
+    for (const u of compiled.unsupported) {
+      logger.warn('listener not served', u);
+    }
+    // Existing ports: swap the table in place (sockets stay open, the port is never rebound).
+    for (const [port, config] of compiled.ports) {
+      const p = ports.get(port);
+      if (p !== undefined) p.state.config = config;
+    }
+    // New ports: bind; a failure is reported per listener and does not stop the others.
+    const binds: Promise<void>[] = [];
+    for (const [port, config] of compiled.ports) {
+      if (ports.has(port)) continue;
+      binds.push(
+        bind(config).then(
+          (bound) => {
+            ports.set(port, bound);
+            logger.info('listening', { port, address: bindAddress });
+          },
+          (err: NodeJS.ErrnoException) => {
+            for (const listener of listenerNames(ir, port)) {
+              errors.push({ listener, port, code: err.code ?? 'UNKNOWN', message: err.message });
+            }
+            logger.error('cannot listen', { port, code: err.code, message: err.message });
+          },
+        ),
+      );
+    }
+    await Promise.all(binds);
+    // Removed ports: stop accepting and drain in the background.
+    for (const [port, p] of ports) {
+      if (compiled.ports.has(port)) continue;
+      ports.delete(port);
+      void closePort(p, DEFAULT_GRACE_MS);
+    }
+    clusters = compiled.clusters;
+    for (const [name, c] of previous) if (clusters.get(name) !== c) c.stop();
+    sweep();
+    version = v;
+    errors.sort((a, b) => a.port - b.port || a.listener.localeCompare(b.listener));
+    return { version: v, errors };
+  }
+
+  return {
+    apply(ir: IR, v: string): Promise<ApplyResult> {
+      const run = queue.then(() => doApply(ir, v));
+      queue = run.catch(() => {});
+      return run;
+    },
+    get version() {
+      return version;
+    },
+    listening() {
+      return [...ports.values()]
+        .map((p) => ({ port: p.state.port, protocol: p.state.config.protocol, address: p.address }))
+        .sort((a, b) => a.port - b.port);
+    },
+    async close(opts?: { graceMs?: number }): Promise<void> {
+      if (closing) return;
+      closing = true;
+      const graceMs = opts?.graceMs ?? DEFAULT_GRACE_MS;
+      await queue;
+      const all = [...ports.values()];
+      ports.clear();
+      await Promise.all(all.map((p) => closePort(p, graceMs)));
+      for (const c of clusters.values()) c.stop();
+      registry.destroyAll();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+// Per-port runtime state shared by every connection accepted on that port. `config` is swapped
+// atomically by apply(); connections read it once per request.
+import type { Socket } from 'node:net';
+import type { PortConfig } from './config.ts';
+import type { ExchangeContext } from './proxy.ts';
+
+export interface ServerConnection {
+  /** Close when idle; otherwise ask the client to close after the current response. */
+  drain(): void;
+  destroy(): void;
+}
+
+export interface PortState {
+  readonly port: number;
+  config: PortConfig;
+  readonly ctx: ExchangeContext;
+  readonly connections: Set<ServerConnection>;
+  draining: boolean;
+  /** Hands a socket that starts with the HTTP/2 preface (already read bytes unshifted) to HTTP/2. */
+  h2Handoff(socket: Socket, conn: ServerConnection | null): void;
+}

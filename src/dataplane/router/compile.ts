@@ -1,0 +1,84 @@
+// Compiles the match part of IR routes once per config version. The result is immutable and
+// protocol-independent: HTTP/1.1 and HTTP/2 both match through router/match.ts.
+import type { HTTPMatchIR, StringMatchIR } from '../../ir/types.ts';
+
+export const PATH_ANY = 0;
+export const PATH_EXACT = 1;
+export const PATH_PREFIX = 2;
+export const PATH_REGEX = 3;
+
+export interface CompiledStringMatch {
+  readonly name: string;
+  /** Exact value, or null when `regex` is used. */
+  readonly exact: string | null;
+  readonly regex: RegExp | null;
+}
+
+export interface CompiledMatch {
+  readonly pathKind: number;
+  /** Exact path, or the prefix without its trailing slash ("" for "/"). */
+  readonly pathValue: string;
+  readonly pathRegex: RegExp | null;
+  readonly method: string | null;
+  readonly headers: readonly CompiledStringMatch[];
+  readonly query: readonly CompiledStringMatch[];
+}
+
+export interface RouteEntry<T> {
+  readonly match: CompiledMatch;
+  readonly value: T;
+}
+
+export interface RouteTable<T> {
+  /** In IR order: the IR is already sorted by Gateway API precedence, so the first match wins. */
+  readonly entries: readonly RouteEntry<T>[];
+  /** True when some route looks at query parameters, so the query is only parsed when needed. */
+  readonly needsQuery: boolean;
+}
+
+/** Regular expressions are anchored: the Gateway API (like Envoy's RE2 matchers) matches the whole value. */
+export function fullRegex(source: string): RegExp {
+  return new RegExp('^(?:' + source + ')$');
+}
+
+function compileStringMatch(m: StringMatchIR, lowerName: boolean): CompiledStringMatch {
+  const name = lowerName ? m.name.toLowerCase() : m.name;
+  if (m.type === 'RegularExpression') return { name, exact: null, regex: fullRegex(m.value) };
+  return { name, exact: m.value, regex: null };
+}
+
+export function compileMatch(match: HTTPMatchIR): CompiledMatch {
+  let pathKind = PATH_ANY;
+  let pathValue = '';
+  let pathRegex: RegExp | null = null;
+  const path = match.path;
+  if (path !== undefined) {
+    if (path.type === 'Exact') {
+      pathKind = PATH_EXACT;
+      pathValue = path.value;
+    } else if (path.type === 'PathPrefix') {
+      // "/" matches everything; a trailing slash on the prefix is not significant.
+      let v = path.value;
+      while (v.endsWith('/')) v = v.slice(0, -1);
+      pathKind = v === '' ? PATH_ANY : PATH_PREFIX;
+      pathValue = v;
+    } else {
+      pathKind = PATH_REGEX;
+      pathRegex = fullRegex(path.value);
+    }
+  }
+  return {
+    pathKind,
+    pathValue,
+    pathRegex,
+    method: match.method ?? null,
+    headers: match.headers.map((h) => compileStringMatch(h, true)),
+    // Query parameter names are case-sensitive.
+    query: match.queryParams.map((q) => compileStringMatch(q, false)),
+  };
+}
+
+export function compileRouteTable<T>(items: { match: HTTPMatchIR; value: T }[]): RouteTable<T> {
+  const entries = items.map((i) => ({ match: compileMatch(i.match), value: i.value }));
+  return { entries, needsQuery: entries.some((e) => e.match.query.length > 0) };
+}

@@ -1,0 +1,42 @@
+// What an upstream connection or stream reports to the request that uses it (the Exchange, or a
+// mirror that discards the response). One handler per attempt; callbacks arrive in order:
+// connected → head → data* → end, or error at any point.
+
+export interface UpstreamHandler {
+  /** The HTTP method of the request, needed to know whether the response has a body (HEAD). */
+  readonly method: string;
+  onUpstreamConnected(stream: UpstreamStream): void;
+  /** `contentLength` is -1 when unknown (chunked or until close). */
+  onUpstreamHead(status: number, reason: string, headers: string[], contentLength: number): void;
+  onUpstreamData(chunk: Buffer): void;
+  onUpstreamEnd(trailers: string[] | null): void;
+  /** `beforeResponse` is true when no response byte was seen (safe to retry an idempotent replay). */
+  onUpstreamError(code: string, beforeResponse: boolean): void;
+  /** The upstream can take more request body after write() returned false. */
+  onUpstreamDrain(): void;
+  /** WebSocket: the upstream answered 101; `socket` is now a raw tunnel, `rest` bytes already read. */
+  onUpstreamUpgrade(headers: string[], socket: import('node:net').Socket, rest: Buffer): void;
+}
+
+/** One request in flight on an upstream connection (HTTP/1.1) or stream (HTTP/2). */
+export interface UpstreamStream {
+  /** "ip:port" (or the unix path) for access logs. */
+  readonly hostLabel: string;
+  /** True when the connection was reused from the idle pool (a failure may be a stale socket). */
+  readonly reused: boolean;
+  /** Sends the request head. `bodyMode`: 0 no body, 1 content-length, 2 chunked/streamed. */
+  sendHead(
+    method: string,
+    path: string,
+    authority: string,
+    headers: string[],
+    contentLength: number,
+    bodyMode: number,
+  ): void;
+  write(chunk: Buffer): boolean;
+  end(): void;
+  pause(): void;
+  resume(): void;
+  /** Gives up on the request: the connection is destroyed, no further callbacks. */
+  abort(): void;
+}

@@ -1,0 +1,385 @@
+// HTTP/1.1 upstream connections and the keep-alive pool per endpoint. A connection carries one
+// request at a time; when the response is complete and the request was fully sent, it goes back
+// to the idle stack (LIFO, so warm sockets are reused and cold ones age out).
+import net from 'node:net';
+import { ChunkedDecoder, findHeadEnd, HttpParseError, MAX_HEAD_BYTES, parseResponseHead } from '../http1/parser.ts';
+import { serializeRequestHead } from '../http1/serializer.ts';
+import type { UpstreamHandler, UpstreamStream } from './handler.ts';
+
+export const MAX_IDLE_PER_ENDPOINT = 256;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+const EMPTY = Buffer.alloc(0);
+const CHUNK_END = '\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
+
+// Response body framing.
+const BODY_NONE = 0;
+const BODY_LENGTH = 1;
+const BODY_CHUNKED = 2;
+const BODY_UNTIL_CLOSE = 3;
+
+// Connection states.
+const S_CONNECTING = 0;
+const S_IDLE = 1;
+const S_HEAD = 2;
+const S_BODY = 3;
+const S_CLOSED = 4;
+
+export interface EndpointAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly unixPath: string | undefined;
+}
+
+export class H1Connection implements UpstreamStream {
+  readonly pool: H1Pool;
+  readonly socket: net.Socket;
+  readonly hostLabel: string;
+  reused = false;
+  handler: UpstreamHandler | null = null;
+  #state = S_CONNECTING;
+  #buf: Buffer = EMPTY;
+  #searchFrom = 0;
+  #bodyMode = BODY_NONE;
+  #remaining = 0;
+  #decoder: ChunkedDecoder | null = null;
+  #chunkedOut = false;
+  #requestDone = false;
+  #responseClose = false;
+  #upgrade = false;
+  #sawResponseByte = false;
+
+  constructor(pool: H1Pool, socket: net.Socket) {
+    this.pool = pool;
+    this.socket = socket;
+    this.hostLabel = pool.label;
+    socket.on('connect', this.#onConnect);
+    socket.on('data', this.#onData);
+    socket.on('drain', this.#onDrain);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    socket.on('timeout', this.#onTimeout);
+    socket.setTimeout(CONNECT_TIMEOUT_MS);
+  }
+
+  get idle(): boolean {
+    return this.#state === S_IDLE;
+  }
+
+  /** Binds this connection to a request. */
+  attach(handler: UpstreamHandler, reused: boolean, upgrade: boolean): void {
+    this.handler = handler;
+    this.reused = reused;
+    this.#upgrade = upgrade;
+    this.#requestDone = false;
+    this.#responseClose = false;
+    this.#sawResponseByte = false;
+    this.#bodyMode = BODY_NONE;
+    if (this.#state === S_IDLE) this.#state = S_HEAD;
+  }
+
+  sendHead(
+    method: string,
+    path: string,
+    authority: string,
+    headers: string[],
+    contentLength: number,
+    bodyMode: number,
+  ): void {
+    this.#chunkedOut = bodyMode === 2;
+    this.#requestDone = bodyMode === 0 || bodyMode === 3;
+    this.socket.write(serializeRequestHead(method, path, authority, headers, contentLength, bodyMode), 'latin1');
+  }
+
+  write(chunk: Buffer): boolean {
+    if (chunk.length === 0) return true;
+    const s = this.socket;
+    if (this.#chunkedOut) {
+      s.cork();
+      s.write(chunk.length.toString(16) + '\r\n', 'latin1');
+      s.write(chunk);
+      const ok = s.write(CHUNK_END, 'latin1');
+      s.uncork();
+      return ok;
+    }
+    return s.write(chunk);
+  }
+
+  end(): void {
+    if (this.#requestDone) return;
+    this.#requestDone = true;
+    if (this.#chunkedOut) this.socket.write(LAST_CHUNK, 'latin1');
+    // The response may already be complete (the upstream answered before the body ended).
+    if (this.#state === S_IDLE) this.pool.release(this);
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  abort(): void {
+    this.handler = null;
+    this.destroy();
+  }
+
+  destroy(): void {
+    if (this.#state === S_CLOSED) return;
+    this.#state = S_CLOSED;
+    this.socket.destroy();
+    this.pool.forget(this);
+  }
+
+  #onConnect = (): void => {
+    this.socket.setTimeout(0);
+    this.socket.setNoDelay(true);
+    this.#state = S_HEAD;
+    const h = this.handler;
+    if (h !== null) h.onUpstreamConnected(this);
+  };
+
+  #onTimeout = (): void => {
+    // Only armed while connecting.
+    const h = this.handler;
+    this.handler = null;
+    this.destroy();
+    if (h !== null) h.onUpstreamError('ETIMEDOUT', true);
+  };
+
+  #onDrain = (): void => {
+    const h = this.handler;
+    if (h !== null) h.onUpstreamDrain();
+  };
+
+  #onError = (err: NodeJS.ErrnoException): void => {
+    this.#fail(err.code ?? 'ECONNRESET');
+  };
+
+  #onClose = (): void => {
+    if (this.#state === S_BODY && this.#bodyMode === BODY_UNTIL_CLOSE) {
+      // The response was delimited by the close.
+      this.#state = S_CLOSED;
+      this.pool.forget(this);
+      const h = this.handler;
+      this.handler = null;
+      if (h !== null) h.onUpstreamEnd(null);
+      return;
+    }
+    this.#fail('ECONNRESET');
+  };
+
+  #fail(code: string): void {
+    const wasConnecting = this.#state === S_CONNECTING;
+    const h = this.handler;
+    this.handler = null;
+    this.destroy();
+    if (h !== null) h.onUpstreamError(wasConnecting ? code : code, !this.#sawResponseByte);
+  }
+
+  #onData = (chunk: Buffer): void => {
+    this.#sawResponseByte = true;
+    try {
+      this.#consume(chunk);
+    } catch (err) {
+      const h = this.handler;
+      this.handler = null;
+      this.destroy();
+      if (h !== null) h.onUpstreamError(err instanceof HttpParseError ? 'EPROTO' : 'EPROTO', false);
+    }
+  };
+
+  #consume(chunk: Buffer): void {
+    let buf: Buffer;
+    let pos = 0;
+    if (this.#state === S_HEAD) {
+      buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+      for (;;) {
+        const end = findHeadEnd(buf, pos, this.#searchFrom, 502);
+        if (end === -1) {
+          if (buf.length - pos > MAX_HEAD_BYTES) throw new HttpParseError(502, 'response head too large');
+          this.#buf = pos === 0 ? buf : buf.subarray(pos);
+          this.#searchFrom = this.#buf.length;
+          return;
+        }
+        this.#buf = EMPTY;
+        this.#searchFrom = 0;
+        const head = parseResponseHead(buf, pos, end);
+        pos = end;
+        const h = this.handler;
+        if (h === null) {
+          this.destroy();
+          return;
+        }
+        if (head.status === 101 && this.#upgrade) {
+          this.#state = S_CLOSED;
+          this.#detachForTunnel();
+          h.onUpstreamUpgrade(head.headers, this.socket, buf.subarray(pos));
+          return;
+        }
+        // Other 1xx responses are interim: the gateway answers 100-continue itself.
+        if (head.status < 200) continue;
+        this.#responseClose = head.close;
+        if (h.method === 'HEAD' || head.status === 204 || head.status === 304) {
+          this.#bodyMode = BODY_NONE;
+        } else if (head.chunked) {
+          this.#bodyMode = BODY_CHUNKED;
+          if (this.#decoder === null) this.#decoder = new ChunkedDecoder(502);
+          else this.#decoder.reset();
+        } else if (head.contentLength !== -1) {
+          this.#bodyMode = BODY_LENGTH;
+          this.#remaining = head.contentLength;
+        } else {
+          this.#bodyMode = BODY_UNTIL_CLOSE;
+          this.#responseClose = true;
+        }
+        const cl =
+          this.#bodyMode === BODY_LENGTH || (this.#bodyMode === BODY_NONE && h.method === 'HEAD')
+            ? head.contentLength
+            : this.#bodyMode === BODY_NONE
+              ? 0
+              : -1;
+        this.#state = S_BODY;
+        h.onUpstreamHead(head.status, head.reason, head.headers, cl);
+        if (this.handler !== h) return; // aborted from the callback
+        if (this.#bodyMode === BODY_NONE || (this.#bodyMode === BODY_LENGTH && this.#remaining === 0)) {
+          this.#complete(buf.length > pos);
+          return;
+        }
+        break;
+      }
+    } else if (this.#state === S_BODY) {
+      buf = chunk;
+    } else {
+      // Bytes on an idle connection: the upstream is not speaking HTTP/1.1 correctly.
+      this.destroy();
+      return;
+    }
+    this.#body(buf, pos);
+  }
+
+  #body(buf: Buffer, pos: number): void {
+    const h = this.handler!;
+    switch (this.#bodyMode) {
+      case BODY_LENGTH: {
+        const avail = buf.length - pos;
+        if (avail === 0) return;
+        const n = avail < this.#remaining ? avail : this.#remaining;
+        h.onUpstreamData(pos === 0 && n === buf.length ? buf : buf.subarray(pos, pos + n));
+        this.#remaining -= n;
+        if (this.#remaining === 0 && this.handler === h) this.#complete(avail > n);
+        return;
+      }
+      case BODY_CHUNKED: {
+        const end = this.#decoder!.decode(buf, pos, this);
+        if (end !== -1 && this.handler === h) this.#complete(end < buf.length);
+        return;
+      }
+      case BODY_UNTIL_CLOSE:
+        if (buf.length > pos) h.onUpstreamData(pos === 0 ? buf : buf.subarray(pos));
+        return;
+    }
+  }
+
+  onChunkData(data: Buffer): void {
+    const h = this.handler;
+    if (h !== null) h.onUpstreamData(data);
+  }
+
+  /** The response is complete. `extra` is true when bytes followed it (the upstream misbehaved). */
+  #complete(extra: boolean): void {
+    const h = this.handler!;
+    this.handler = null;
+    if (extra || this.#responseClose) {
+      this.destroy();
+    } else {
+      this.#state = S_IDLE;
+      // Reusable only once the request is fully sent; end() releases it otherwise.
+      if (this.#requestDone) this.pool.release(this);
+    }
+    h.onUpstreamEnd(null);
+  }
+
+  #detachForTunnel(): void {
+    const s = this.socket;
+    s.removeListener('data', this.#onData);
+    s.removeListener('drain', this.#onDrain);
+    s.removeListener('error', this.#onError);
+    s.removeListener('close', this.#onClose);
+    s.removeListener('timeout', this.#onTimeout);
+    this.pool.forget(this);
+  }
+}
+
+/** Keep-alive pool for one HTTP/1.1 endpoint. Shared by every cluster that lists the endpoint. */
+export class H1Pool {
+  readonly address: EndpointAddress;
+  readonly label: string;
+  /** Requests in flight, for LeastRequest. */
+  active = 0;
+  /** DNS name this address was resolved from (discovery 'dns'), else null. */
+  resolvedFrom: string | null = null;
+  #idle: H1Connection[] = [];
+  #all = new Set<H1Connection>();
+  #retired = false;
+
+  constructor(address: EndpointAddress) {
+    this.address = address;
+    this.label = address.unixPath ?? address.host + ':' + address.port;
+  }
+
+  /**
+   * Binds a connection to `handler`: an idle one synchronously (onUpstreamConnected is called
+   * before this returns), else a new one once connected. `fresh` forces a new connection (upgrades).
+   */
+  acquire(handler: UpstreamHandler, fresh: boolean): void {
+    const idle = this.#idle;
+    if (!fresh) {
+      while (idle.length > 0) {
+        const c = idle.pop()!;
+        if (!c.idle || c.socket.destroyed) continue;
+        c.attach(handler, true, false);
+        handler.onUpstreamConnected(c);
+        return;
+      }
+    }
+    const a = this.address;
+    const socket =
+      a.unixPath !== undefined ? net.connect({ path: a.unixPath }) : net.connect({ host: a.host, port: a.port });
+    const c = new H1Connection(this, socket);
+    this.#all.add(c);
+    c.attach(handler, false, fresh);
+  }
+
+  release(c: H1Connection): void {
+    if (this.#retired || this.#idle.length >= MAX_IDLE_PER_ENDPOINT) {
+      c.destroy();
+      return;
+    }
+    this.#idle.push(c);
+  }
+
+  forget(c: H1Connection): void {
+    this.#all.delete(c);
+    const i = this.#idle.indexOf(c);
+    if (i !== -1) this.#idle.splice(i, 1);
+  }
+
+  get idleCount(): number {
+    return this.#idle.length;
+  }
+
+  /** No new requests will come: close idle sockets now, busy ones when their response is done. */
+  retire(): void {
+    this.#retired = true;
+    for (const c of this.#idle.splice(0)) c.destroy();
+  }
+
+  destroyAll(): void {
+    this.#retired = true;
+    for (const c of [...this.#all]) c.destroy();
+  }
+}
