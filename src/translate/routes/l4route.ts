@@ -5,11 +5,13 @@
 // the oldest (then "{namespace}/{name}") is served; all of them stay Accepted and are counted in
 // attachedRoutes (conformance TCPRouteMultipleRoutesAttachment asserts exactly this).
 // TLS listeners route by SNI: a hostname claimed by an older TLSRoute is not served by a newer one.
+// (A route whose hostnames are all claimed stays Accepted, like the TCP case.)
 
 import type { L4RouteRule, TCPRoute } from '../../api/types.ts';
 import type { L4BackendIR, L4RouteIR } from '../../ir/types.ts';
 import type { BackendUse } from '../backends.ts';
 import type { ListenerContext } from '../context.ts';
+import { compareHostnameSpecificity } from '../hostname.ts';
 import { compareRouteIdentity } from '../precedence.ts';
 import { type RouteContext, routeId } from './context.ts';
 import type { RouteEnv } from './env.ts';
@@ -64,14 +66,15 @@ function toIR(e: L4Entry, hostnames: string[]): L4RouteIR {
   return { route: routeId(e.route), hostnames, backends: e.backends.map((b) => ({ ...b })) };
 }
 
+/**
+ * One entry per SNI hostname, most specific first (exact names, longer wildcards, then any), so a
+ * data plane taking the first match picks the most specific route. A hostname goes to the oldest
+ * route naming it.
+ */
 function tlsRoutes(ordered: readonly L4Entry[]): L4RouteIR[] {
-  const claimed = new Set<string>();
-  const out: L4RouteIR[] = [];
+  const owner = new Map<string, L4Entry>();
   for (const e of ordered) {
-    const mine = e.hostnames.filter((h) => !claimed.has(h));
-    if (mine.length === 0) continue;
-    for (const h of mine) claimed.add(h);
-    out.push(toIR(e, mine.includes('*') ? [] : mine));
+    for (const h of e.hostnames) if (!owner.has(h)) owner.set(h, e);
   }
-  return out;
+  return [...owner.keys()].sort(compareHostnameSpecificity).map((h) => toIR(owner.get(h)!, h === '*' ? [] : [h]));
 }
