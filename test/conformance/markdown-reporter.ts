@@ -52,7 +52,10 @@ export default async function* markdownReporter(source: AsyncIterable<TestEvent>
       children,
     };
     if (level === 0) top.push({ file, node });
-    else (stack[level] ??= []).push(node);
+    else {
+      stack[level] ??= [];
+      stack[level].push(node);
+    }
   }
 
   const scenarios = top.filter((t) => !t.node.name.startsWith('CLI and in-process'));
