@@ -29,6 +29,13 @@ export interface TranslateOptions {
    * the clock; callers pass the time (tests pass a fixed one).
    */
   now: string;
+  /**
+   * Whether the Gateways are served from one address space (standalone: one process binds every
+   * Gateway's listeners, merged by port). Then listeners of different Gateways whose addresses
+   * overlap must be distinct too; the older Gateway (creationTimestamp, then namespace/name) wins.
+   * Set false when each Gateway gets its own addresses (one data plane per Gateway). Default true.
+   */
+  sharedAddressSpace?: boolean;
 }
 
 /** Computed status for one resource. `status` replaces the resource's status wholesale. */

@@ -4,6 +4,7 @@
 
 import type { GatewayStatus, ListenerSetStatus, ListenerStatus } from '../api/types.ts';
 import type { GatewayIR } from '../ir/types.ts';
+import { compareResources } from '../provider/snapshot.ts';
 import { ConditionType, condition, mergeOwnedConditions } from './conditions.ts';
 import { setStatus, type TranslateContext } from './context.ts';
 import type { GatewayState, ListenerSetState } from './gateway.ts';
@@ -85,7 +86,9 @@ function finalizeListenerSet(ctx: TranslateContext, s: ListenerSetState): void {
 export function finalizeGateways(ctx: TranslateContext, gateways: readonly GatewayState[]): GatewayIR[] {
   const out: GatewayIR[] = [];
   const { now } = ctx.options;
-  for (const gw of gateways) {
+  // Output in namespace/name order; `gateways` come in precedence (age) order.
+  const ordered = [...gateways].sort((a, b) => compareResources(a.gateway, b.gateway));
+  for (const gw of ordered) {
     const gen = gw.gateway.metadata.generation;
     const programmed = gatewayProgrammed(gw);
     const next = [

@@ -3,8 +3,9 @@
 // this (listenerset.ts); finalize (finalize.ts) writes status once routes have been counted.
 
 import { isIP } from 'node:net';
-import type { Gateway, GatewayAddress, Listener, ListenerSet } from '../api/types.ts';
+import type { Gateway, GatewayAddress, Listener, ListenerSet, Resource } from '../api/types.ts';
 import type { ClusterIR, GatewayIR } from '../ir/types.ts';
+import { compareResources } from '../provider/snapshot.ts';
 import type { CertificateResolver } from './certificates.ts';
 import { ConditionType, condition } from './conditions.ts';
 import { GATEWAY_GROUP, type GatewayContext, type TranslateContext } from './context.ts';
@@ -37,6 +38,8 @@ export interface GatewayState extends GatewayContext {
   backendClientCertificate?: { certPem: string; keyPem: string };
   /** Listeners accepted by conflict resolution so far (ListenerSets are checked against them). */
   winners: ListenerState[];
+  /** Whether the Gateway will be served, so its listeners take ports from later Gateways. */
+  contends: boolean;
 }
 
 interface AddressVerdicts {
@@ -188,6 +191,7 @@ function newGatewayState(gw: Gateway, cls: ManagedGatewayClass, addresses: Addre
     resolvedRefs: { status: true, reason: 'ResolvedRefs', message: 'All references are resolved' },
     statusAddresses: addresses.status,
     winners: [],
+    contends: false,
   };
 }
 
@@ -229,28 +233,61 @@ export function buildListeners(
   return out;
 }
 
-/** Validates our Gateways and their own listeners; returns them in namespace/name order. */
+/** Precedence among Gateways or ListenerSets: older creationTimestamp first, then namespace/name. */
+export function compareByAge(a: Resource, b: Resource): number {
+  const ta = a.metadata.creationTimestamp ?? '';
+  const tb = b.metadata.creationTimestamp ?? '';
+  if (ta !== tb) {
+    // A missing timestamp sorts first (file manifests usually have none; then names decide).
+    const pa = ta ? Date.parse(ta) : Number.NEGATIVE_INFINITY;
+    const pb = tb ? Date.parse(tb) : Number.NEGATIVE_INFINITY;
+    if (pa !== pb && !Number.isNaN(pa) && !Number.isNaN(pb)) return pa < pb ? -1 : 1;
+    return ta < tb ? -1 : 1;
+  }
+  return compareResources(a, b);
+}
+
+const ANY_ADDRESS = new Set(['0.0.0.0', '::']);
+
+/** Whether two Gateways would bind some common address (no address means all of them). */
+export function sharesAddress(a: GatewayState, b: GatewayState): boolean {
+  const aa = a.ir.addresses;
+  const ba = b.ir.addresses;
+  if (aa.length === 0 || ba.length === 0) return true;
+  if (aa.some((x) => ANY_ADDRESS.has(x)) || ba.some((x) => ANY_ADDRESS.has(x))) return true;
+  return aa.some((x) => ba.includes(x));
+}
+
+/**
+ * Listeners already won by other Gateways that `gw` must not clash with: in a shared address
+ * space, those of the Gateways processed before it that bind a common address.
+ */
+export function otherGatewaysWinners(
+  ctx: TranslateContext,
+  gw: GatewayState,
+  gateways: readonly GatewayState[],
+): ListenerState[] {
+  if (ctx.options.sharedAddressSpace === false) return [];
+  return gateways.filter((g) => g !== gw && g.contends && sharesAddress(g, gw)).flatMap((g) => g.winners);
+}
+
+/**
+ * Validates our Gateways and their own listeners; returns them in precedence order (oldest
+ * first), which is also the order listeners of different Gateways win conflicts in.
+ */
 export function translateGateways(
   ctx: TranslateContext,
   classes: ReadonlyMap<string, ManagedGatewayClass>,
   certs: CertificateResolver,
 ): GatewayState[] {
   const out: GatewayState[] = [];
-  for (const gw of ctx.snapshot.list<Gateway>('Gateway')) {
+  const ordered = ctx.snapshot.list<Gateway>('Gateway').sort(compareByAge);
+  for (const gw of ordered) {
     const cls = classes.get(gw.spec?.gatewayClassName ?? '');
     if (!cls) continue;
     const addresses = analyzeAddresses(gw.spec?.addresses);
     const state = newGatewayState(gw, cls, addresses);
     const from = { group: GATEWAY_GROUP, kind: 'Gateway', namespace: state.namespace };
-
-    const own = buildListeners(ctx, state, gw.spec?.listeners ?? [], gw, undefined);
-    for (const l of own) {
-      validateListener(l, certs, from);
-      applyFrontendValidation(gw, l, certs);
-    }
-    state.winners.push(...resolveConflicts([own]));
-    state.ownListeners.push(...own);
-    state.listeners.push(...own);
 
     const gatewayProblem: Verdict | null = !cls.accepted
       ? {
@@ -259,7 +296,20 @@ export function translateGateways(
           message: `GatewayClass ${cls.gatewayClass.metadata.name} is not accepted: ${cls.message}`,
         }
       : (infrastructureProblem(ctx, gw) ?? addresses.unsupported);
+    // A Gateway that will not be served claims no port from the others.
+    const contends = gatewayProblem === null && addresses.problem === null;
+
+    const own = buildListeners(ctx, state, gw.spec?.listeners ?? [], gw, undefined);
+    for (const l of own) {
+      validateListener(l, certs, from);
+      applyFrontendValidation(gw, l, certs);
+    }
+    state.winners.push(...resolveConflicts([own], contends ? otherGatewaysWinners(ctx, state, out) : []));
+    state.ownListeners.push(...own);
+    state.listeners.push(...own);
+
     state.accepted = gatewayProblem ?? acceptedFromListeners(own, 'Gateway');
+    state.contends = contends && state.accepted.status;
     state.resolvedRefs = gatewayResolvedRefs(state, certs, from);
     state.conditions.push(
       condition({ type: ConditionType.Accepted, ...state.accepted }, gw.metadata.generation, ctx.options.now),

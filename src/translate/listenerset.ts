@@ -5,7 +5,14 @@
 import type { ListenerSet } from '../api/types.ts';
 import type { CertificateResolver } from './certificates.ts';
 import { GATEWAY_GROUP, GATEWAY_X_GROUP, type TranslateContext } from './context.ts';
-import { acceptedFromListeners, buildListeners, type GatewayState, type ListenerSetState } from './gateway.ts';
+import {
+  acceptedFromListeners,
+  buildListeners,
+  compareByAge,
+  type GatewayState,
+  type ListenerSetState,
+  otherGatewaysWinners,
+} from './gateway.ts';
 import { matchesLabelSelector } from './labelselector.ts';
 import { resolveConflicts } from './listener/conflicts.ts';
 import { applyFrontendValidation } from './listener/frontend.ts';
@@ -20,22 +27,6 @@ export const LISTENERSET_KINDS: readonly { kind: string; group: string }[] = [
 
 function groupOfKind(kind: string): string {
   return LISTENERSET_KINDS.find((k) => k.kind === kind)?.group ?? GATEWAY_GROUP;
-}
-
-/** Precedence among ListenerSets: older creationTimestamp first, then namespace/name. */
-export function compareListenerSets(a: ListenerSet, b: ListenerSet): number {
-  const ta = a.metadata.creationTimestamp ?? '';
-  const tb = b.metadata.creationTimestamp ?? '';
-  if (ta !== tb) {
-    // A missing timestamp sorts first (file manifests usually have none; then names decide).
-    const pa = ta ? Date.parse(ta) : Number.NEGATIVE_INFINITY;
-    const pb = tb ? Date.parse(tb) : Number.NEGATIVE_INFINITY;
-    if (pa !== pb && !Number.isNaN(pa) && !Number.isNaN(pb)) return pa < pb ? -1 : 1;
-    return ta < tb ? -1 : 1;
-  }
-  const ka = `${a.metadata.namespace ?? ''}/${a.metadata.name}`;
-  const kb = `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 function allowedBy(ctx: TranslateContext, gw: GatewayState, ls: ListenerSet): boolean {
@@ -82,7 +73,7 @@ export function attachListenerSets(
   }
 
   for (const gw of gateways) {
-    gw.listenerSets.sort((a, b) => compareListenerSets(a.listenerSet, b.listenerSet));
+    gw.listenerSets.sort((a, b) => compareByAge(a.listenerSet, b.listenerSet));
     const attached: ListenerSetState[] = [];
     for (const s of gw.listenerSets) {
       const ls = s.listenerSet;
@@ -111,10 +102,11 @@ export function attachListenerSets(
       }
       attached.push(s);
     }
+    const previous = [...gw.winners, ...(gw.contends ? otherGatewaysWinners(ctx, gw, gateways) : [])];
     gw.winners.push(
       ...resolveConflicts(
         attached.map((s) => s.listeners),
-        gw.winners,
+        previous,
       ),
     );
     for (const s of attached) {
