@@ -14,7 +14,12 @@ import type { CrossNamespaceFrom, ReferenceGrantIndex } from './referencegrant.t
 /** How the route uses the backend; decides the cluster protocol. */
 export type BackendUse = 'http' | 'grpc' | 'tcp' | 'udp';
 
-export type ResolvedRefsReason = 'InvalidKind' | 'RefNotPermitted' | 'BackendNotFound' | 'UnsupportedProtocol' | 'UnsupportedValue';
+export type ResolvedRefsReason =
+  | 'InvalidKind'
+  | 'RefNotPermitted'
+  | 'BackendNotFound'
+  | 'UnsupportedProtocol'
+  | 'UnsupportedValue';
 
 /** Where a cluster came from; BackendTLSPolicy uses it to find the clusters of a Service port. */
 export interface ClusterOrigin {
@@ -86,7 +91,11 @@ export class BackendResolver {
   #service(ref: BackendObjectReference, namespace: string, use: BackendUse): BackendRefResult {
     const id = `${namespace}/${ref.name}`;
     if (ref.port === undefined) {
-      return { ok: false, reason: 'UnsupportedValue', message: `backendRef Service ${id}: port is required for a Service` };
+      return {
+        ok: false,
+        reason: 'UnsupportedValue',
+        message: `backendRef Service ${id}: port is required for a Service`,
+      };
     }
     const svc = this.#snapshot.get('Service', namespace, ref.name) as Service | undefined;
     if (!svc) return { ok: false, reason: 'BackendNotFound', message: `backendRef Service ${id} does not exist` };
@@ -95,8 +104,19 @@ export class BackendResolver {
     if (!port && spec.type !== 'ExternalName') {
       return { ok: false, reason: 'BackendNotFound', message: `backendRef Service ${id} has no port ${ref.port}` };
     }
-    const protocol = clusterProtocol(use, port?.appProtocol, port?.protocol, [APP_PROTOCOL_H2C], [APP_PROTOCOL_WS, APP_PROTOCOL_WSS]);
-    if ('error' in protocol) return { ok: false, reason: 'UnsupportedProtocol', message: `backendRef Service ${id} port ${ref.port}: ${protocol.error}` };
+    const protocol = clusterProtocol(
+      use,
+      port?.appProtocol,
+      port?.protocol,
+      [APP_PROTOCOL_H2C],
+      [APP_PROTOCOL_WS, APP_PROTOCOL_WSS],
+    );
+    if ('error' in protocol)
+      return {
+        ok: false,
+        reason: 'UnsupportedProtocol',
+        message: `backendRef Service ${id} port ${ref.port}: ${protocol.error}`,
+      };
     const origin: ClusterOrigin = { kind: 'Service', namespace, name: ref.name, port: ref.port };
     if (port?.name) origin.portName = port.name;
     const cluster: ClusterIR = {
@@ -129,10 +149,21 @@ export class BackendResolver {
     if (!be) return { ok: false, reason: 'BackendNotFound', message: `backendRef Backend ${id} does not exist` };
     const spec = be.spec ?? {};
     if (spec.type !== undefined && spec.type !== 'Endpoints') {
-      return { ok: false, reason: 'UnsupportedValue', message: `backendRef Backend ${id}: type ${spec.type} is not supported` };
+      return {
+        ok: false,
+        reason: 'UnsupportedValue',
+        message: `backendRef Backend ${id}: type ${spec.type} is not supported`,
+      };
     }
-    const protocol = clusterProtocol(use, pickAppProtocol(spec.appProtocols), undefined, [BACKEND_H2C], [BACKEND_WS, BACKEND_WSS]);
-    if ('error' in protocol) return { ok: false, reason: 'UnsupportedProtocol', message: `backendRef Backend ${id}: ${protocol.error}` };
+    const protocol = clusterProtocol(
+      use,
+      pickAppProtocol(spec.appProtocols),
+      undefined,
+      [BACKEND_H2C],
+      [BACKEND_WS, BACKEND_WSS],
+    );
+    if ('error' in protocol)
+      return { ok: false, reason: 'UnsupportedProtocol', message: `backendRef Backend ${id}: ${protocol.error}` };
     const endpoints: EndpointIR[] = [];
     let dns = false;
     for (const ep of spec.endpoints ?? []) {
@@ -160,7 +191,11 @@ export class BackendResolver {
   }
 
   /** Endpoints of a Service port from its EndpointSlices; null when the Service has none. */
-  #sliceEndpoints(namespace: string, service: string, port: ServicePort): { endpoints: EndpointIR[]; fqdn: boolean } | null {
+  #sliceEndpoints(
+    namespace: string,
+    service: string,
+    port: ServicePort,
+  ): { endpoints: EndpointIR[]; fqdn: boolean } | null {
     const slices = this.#sliceIndex().get(`${namespace}/${service}`);
     if (!slices || slices.length === 0) return null;
     const wanted = port.name ?? '';
@@ -231,7 +266,8 @@ function clusterProtocol(
 ): { value: ClusterIR['protocol'] } | { error: string } {
   const l4 = (portProtocol ?? 'TCP').toUpperCase();
   if (use === 'udp') return l4 === 'UDP' ? { value: 'udp' } : { error: `protocol ${l4} cannot serve a UDPRoute` };
-  if (l4 !== 'TCP' && l4 !== 'SCTP') return { error: `protocol ${l4} cannot serve a ${use === 'tcp' ? 'TCP/TLS' : 'HTTP'} route` };
+  if (l4 !== 'TCP' && l4 !== 'SCTP')
+    return { error: `protocol ${l4} cannot serve a ${use === 'tcp' ? 'TCP/TLS' : 'HTTP'} route` };
   if (use === 'tcp') return { value: 'tcp' };
   const isH2c = appProtocol !== undefined && h2c.includes(appProtocol);
   const isWs = appProtocol !== undefined && ws.includes(appProtocol);

@@ -16,7 +16,14 @@
 // - The Gateway's client certificate (spec.tls.backend.clientCertificateRef) is presented when set.
 
 import { X509Certificate } from 'node:crypto';
-import type { BackendTLSPolicy, Condition, ConfigMap, LocalObjectReference, PolicyAncestorStatus, PolicyStatus } from '../api/types.ts';
+import type {
+  BackendTLSPolicy,
+  Condition,
+  ConfigMap,
+  LocalObjectReference,
+  PolicyAncestorStatus,
+  PolicyStatus,
+} from '../api/types.ts';
 import type { ClusterIR, UpstreamTLSIR } from '../ir/types.ts';
 import { type ClusterOrigin, clusterOrigins } from './backends.ts';
 import { secretValue } from './certificates.ts';
@@ -55,18 +62,30 @@ export function parseCABundle(pem: string): string[] | { error: string } {
   return blocks.map((b) => `${b}\n`);
 }
 
-function loadCA(ctx: TranslateContext, namespace: string, ref: LocalObjectReference): { pem: string[] } | { reason: string; message: string } {
+function loadCA(
+  ctx: TranslateContext,
+  namespace: string,
+  ref: LocalObjectReference,
+): { pem: string[] } | { reason: string; message: string } {
   const id = `${namespace}/${ref.name}`;
   if ((ref.group ?? '') !== '' || (ref.kind !== 'ConfigMap' && ref.kind !== 'Secret')) {
     const gk = ref.group ? `${ref.kind}.${ref.group}` : ref.kind;
-    return { reason: 'InvalidKind', message: `caCertificateRef ${gk} ${id}: only core ConfigMaps and Secrets are supported` };
+    return {
+      reason: 'InvalidKind',
+      message: `caCertificateRef ${gk} ${id}: only core ConfigMaps and Secrets are supported`,
+    };
   }
   const obj = ctx.snapshot.get(ref.kind, namespace, ref.name) as ConfigMap | undefined;
   if (!obj) return { reason: 'InvalidCACertificateRef', message: `caCertificateRef ${ref.kind} ${id} does not exist` };
   const value = ref.kind === 'Secret' ? secretValue(obj, CA_KEY) : obj.data?.[CA_KEY];
-  if (!value) return { reason: 'InvalidCACertificateRef', message: `caCertificateRef ${ref.kind} ${id} has no ${CA_KEY}` };
+  if (!value)
+    return { reason: 'InvalidCACertificateRef', message: `caCertificateRef ${ref.kind} ${id} has no ${CA_KEY}` };
   const parsed = parseCABundle(value);
-  if ('error' in parsed) return { reason: 'InvalidCACertificateRef', message: `caCertificateRef ${ref.kind} ${id}: ${CA_KEY} ${parsed.error}` };
+  if ('error' in parsed)
+    return {
+      reason: 'InvalidCACertificateRef',
+      message: `caCertificateRef ${ref.kind} ${id}: ${CA_KEY} ${parsed.error}`,
+    };
   return { pem: parsed };
 }
 
@@ -88,7 +107,11 @@ function evaluate(ctx: TranslateContext, policy: BackendTLSPolicy): PolicyState 
   const refs = v?.caCertificateRefs ?? [];
   const wellKnown = v?.wellKnownCACertificates;
   if (refs.length > 0 && wellKnown) {
-    state.accepted = { status: false, reason: 'Invalid', message: 'caCertificateRefs and wellKnownCACertificates cannot both be set' };
+    state.accepted = {
+      status: false,
+      reason: 'Invalid',
+      message: 'caCertificateRefs and wellKnownCACertificates cannot both be set',
+    };
     return state;
   }
   if (refs.length === 0) {
@@ -97,7 +120,9 @@ function evaluate(ctx: TranslateContext, policy: BackendTLSPolicy): PolicyState 
       state.accepted = {
         status: false,
         reason: 'Invalid',
-        message: wellKnown ? `wellKnownCACertificates "${wellKnown}" is not supported` : 'one of caCertificateRefs or wellKnownCACertificates is required',
+        message: wellKnown
+          ? `wellKnownCACertificates "${wellKnown}" is not supported`
+          : 'one of caCertificateRefs or wellKnownCACertificates is required',
       };
     }
     return state;
@@ -109,10 +134,18 @@ function evaluate(ctx: TranslateContext, policy: BackendTLSPolicy): PolicyState 
     else problems.push(r);
   }
   if (problems.length > 0) {
-    state.resolvedRefs = { status: false, reason: problems[0]!.reason, message: problems.map((p) => p.message).join('; ') };
+    state.resolvedRefs = {
+      status: false,
+      reason: problems[0]!.reason,
+      message: problems.map((p) => p.message).join('; '),
+    };
   }
   if (state.tls.caPem.length === 0) {
-    state.accepted = { status: false, reason: 'NoValidCACertificate', message: 'none of the caCertificateRefs is a valid CA certificate' };
+    state.accepted = {
+      status: false,
+      reason: 'NoValidCACertificate',
+      message: 'none of the caCertificateRefs is a valid CA certificate',
+    };
   }
   return state;
 }
@@ -143,8 +176,16 @@ export function translateBackendTLSPolicies(ctx: TranslateContext, gateways: Gat
     .map((p) => evaluate(ctx, p))
     .sort((a, b) =>
       compareRouteIdentity(
-        { creationTimestamp: a.policy.metadata.creationTimestamp, namespace: a.namespace, name: a.policy.metadata.name },
-        { creationTimestamp: b.policy.metadata.creationTimestamp, namespace: b.namespace, name: b.policy.metadata.name },
+        {
+          creationTimestamp: a.policy.metadata.creationTimestamp,
+          namespace: a.namespace,
+          name: a.policy.metadata.name,
+        },
+        {
+          creationTimestamp: b.policy.metadata.creationTimestamp,
+          namespace: b.namespace,
+          name: b.policy.metadata.name,
+        },
       ),
     );
   const claimed = new Map<string, PolicyState>();
@@ -203,7 +244,10 @@ function writePolicyStatus(ctx: TranslateContext, s: PolicyState, gateways: read
       condition({ type: ConditionType.ResolvedRefs, ...s.resolvedRefs }, gen, now),
     ];
     const prev = previous.find(
-      (a) => a.controllerName === controller && a.ancestorRef.name === gw.name && (a.ancestorRef.namespace ?? s.namespace) === gw.namespace,
+      (a) =>
+        a.controllerName === controller &&
+        a.ancestorRef.name === gw.name &&
+        (a.ancestorRef.namespace ?? s.namespace) === gw.namespace,
     );
     return {
       ancestorRef: { group: GATEWAY_GROUP, kind: 'Gateway', namespace: gw.namespace, name: gw.name },

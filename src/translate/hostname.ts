@@ -21,7 +21,10 @@ export function within(host: string, pattern: string): boolean {
  * NoMatchingListenerHostname). An empty array never comes back; "*" stands for any host.
  * The result is deduplicated and in route order.
  */
-export function intersectHostnames(listenerHostname: string | null | undefined, routeHostnames: readonly string[] | undefined): string[] | null {
+export function intersectHostnames(
+  listenerHostname: string | null | undefined,
+  routeHostnames: readonly string[] | undefined,
+): string[] | null {
   const routes = (routeHostnames ?? []).map((h) => h.toLowerCase());
   const listener = listenerHostname ? listenerHostname.toLowerCase() : null;
   if (routes.length === 0) return [listener ?? '*'];

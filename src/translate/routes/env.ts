@@ -30,7 +30,8 @@ export class RouteEnv {
       this.refError(r.reason, r.message);
       return null;
     }
-    if (!this.#clusters.has(r.cluster.name)) this.#clusters.set(r.cluster.name, { cluster: r.cluster, origin: r.origin });
+    if (!this.#clusters.has(r.cluster.name))
+      this.#clusters.set(r.cluster.name, { cluster: r.cluster, origin: r.origin });
     return r.cluster.name;
   }
 
@@ -54,10 +55,21 @@ export class RouteEnv {
     let resolvedRefs = RESOLVED_REFS_OK;
     const first = this.#refErrors[0];
     if (first) {
-      const more = this.#refErrors.length > 1 ? ` (and ${this.#refErrors.length - 1} more: ${this.#refErrors.slice(1).map((e) => e.message).join('; ')})` : '';
+      const more =
+        this.#refErrors.length > 1
+          ? ` (and ${this.#refErrors.length - 1} more: ${this.#refErrors
+              .slice(1)
+              .map((e) => e.message)
+              .join('; ')})`
+          : '';
       resolvedRefs = { status: false, reason: first.reason, message: `${first.message}${more}` };
     }
-    return { resolvedRefs, droppedRules: [...this.#dropped].sort((a, b) => a - b), dropReason: this.#dropReason, ruleCount };
+    return {
+      resolvedRefs,
+      droppedRules: [...this.#dropped].sort((a, b) => a - b),
+      dropReason: this.#dropReason,
+      ruleCount,
+    };
   }
 }
 

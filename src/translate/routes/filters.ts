@@ -67,12 +67,19 @@ function pathModifier(p: HTTPPathModifier, scope: FilterScope, what: string): Pa
   return unsupported(`${what} path type "${p.type}" is not supported`);
 }
 
-export function compileFilters(env: RouteEnv, filters: readonly HTTPRouteFilter[] | undefined, scope: FilterScope): CompiledFilters {
+export function compileFilters(
+  env: RouteEnv,
+  filters: readonly HTTPRouteFilter[] | undefined,
+  scope: FilterScope,
+): CompiledFilters {
   const out: CompiledFilters = { filters: [], fail500: false, invalid: null };
   const known = scope.routeKind === 'GRPCRoute' ? GRPC_TYPES : HTTP_TYPES;
   const list = filters ?? [];
   if (list.some((f) => f.type === 'RequestRedirect') && list.some((f) => f.type === 'URLRewrite')) {
-    out.invalid = { reason: 'IncompatibleFilters', message: 'RequestRedirect and URLRewrite filters cannot be combined' };
+    out.invalid = {
+      reason: 'IncompatibleFilters',
+      message: 'RequestRedirect and URLRewrite filters cannot be combined',
+    };
     return out;
   }
   for (const f of list) {
@@ -106,7 +113,8 @@ function compileOne(env: RouteEnv, f: HTTPRouteFilter, scope: FilterScope, out: 
       if (!r) return missing('requestRedirect');
       if (scope.level === 'backendRef') return unsupported('RequestRedirect is not supported in backendRef filters');
       const statusCode = r.statusCode ?? 302;
-      if (!REDIRECT_CODES.has(statusCode)) return unsupported(`RequestRedirect statusCode ${statusCode} is not supported`);
+      if (!REDIRECT_CODES.has(statusCode))
+        return unsupported(`RequestRedirect statusCode ${statusCode} is not supported`);
       if (r.scheme !== undefined && r.scheme !== 'http' && r.scheme !== 'https') {
         return unsupported(`RequestRedirect scheme "${r.scheme}" is not supported`);
       }
@@ -171,7 +179,9 @@ function compileOne(env: RouteEnv, f: HTTPRouteFilter, scope: FilterScope, out: 
     }
     case 'ExtensionRef': {
       const ref = f.extensionRef;
-      const what = ref ? `${ref.kind}${ref.group ? `.${ref.group}` : ''} ${env.route.namespace}/${ref.name}` : '(missing extensionRef)';
+      const what = ref
+        ? `${ref.kind}${ref.group ? `.${ref.group}` : ''} ${env.route.namespace}/${ref.name}`
+        : '(missing extensionRef)';
       env.refError('InvalidKind', `ExtensionRef filter ${what} is not supported; requests matching the rule get a 500`);
       out.fail500 = true;
       return null;

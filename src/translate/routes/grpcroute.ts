@@ -29,17 +29,26 @@ export function compileGRPCMatch(m: GRPCRouteMatch): HTTPMatchIR | Rejection {
   const type = method.type ?? 'Exact';
   const service = method.service || undefined;
   const name = method.method || undefined;
-  if (!service && !name) return { reason: 'UnsupportedValue', message: 'a gRPC method match needs a service or a method' };
+  if (!service && !name)
+    return { reason: 'UnsupportedValue', message: 'a gRPC method match needs a service or a method' };
   const grpc: NonNullable<HTTPMatchIR['grpc']> = { type: type === 'RegularExpression' ? 'RegularExpression' : 'Exact' };
   if (service) grpc.service = service;
   if (name) grpc.method = name;
   if (type === 'Exact') {
-    if (service?.includes('/') || name?.includes('/')) return { reason: 'UnsupportedValue', message: 'an Exact gRPC service or method must not contain "/"' };
-    if (service && name) return { path: { type: 'Exact', value: `/${service}/${name}` }, headers, queryParams: [], grpc };
+    if (service?.includes('/') || name?.includes('/'))
+      return { reason: 'UnsupportedValue', message: 'an Exact gRPC service or method must not contain "/"' };
+    if (service && name)
+      return { path: { type: 'Exact', value: `/${service}/${name}` }, headers, queryParams: [], grpc };
     if (service) return { path: { type: 'PathPrefix', value: `/${service}` }, headers, queryParams: [], grpc };
-    return { path: { type: 'RegularExpression', value: `/${ANY_SEGMENT}/${escapeRegExp(name!)}` }, headers, queryParams: [], grpc };
+    return {
+      path: { type: 'RegularExpression', value: `/${ANY_SEGMENT}/${escapeRegExp(name!)}` },
+      headers,
+      queryParams: [],
+      grpc,
+    };
   }
-  if (type !== 'RegularExpression') return { reason: 'UnsupportedValue', message: `gRPC method match type "${type}" is not supported` };
+  if (type !== 'RegularExpression')
+    return { reason: 'UnsupportedValue', message: `gRPC method match type "${type}" is not supported` };
   for (const [what, v] of [
     ['gRPC service', service],
     ['gRPC method', name],
@@ -52,7 +61,12 @@ export function compileGRPCMatch(m: GRPCRouteMatch): HTTPMatchIR | Rejection {
   return { path: { type: 'RegularExpression', value }, headers, queryParams: [], grpc };
 }
 
-function compileRule(env: RouteEnv, route: RouteContext, rule: GRPCRouteRule, ruleIndex: number): CompiledHTTPEntry[] | Rejection {
+function compileRule(
+  env: RouteEnv,
+  route: RouteContext,
+  rule: GRPCRouteRule,
+  ruleIndex: number,
+): CompiledHTTPEntry[] | Rejection {
   const matches = rule.matches && rule.matches.length > 0 ? rule.matches : [{}];
   const compiled: HTTPMatchIR[] = [];
   for (const m of matches) {
@@ -62,7 +76,11 @@ function compileRule(env: RouteEnv, route: RouteContext, rule: GRPCRouteRule, ru
   }
   // Filters reuse the HTTPRoute compiler; GRPCRoute defines a subset of the types and no path filters.
   const noPathMatches: HTTPRouteMatch[] = [];
-  const filters = compileFilters(env, rule.filters as HTTPRouteFilter[] | undefined, { routeKind: 'GRPCRoute', level: 'rule', matches: noPathMatches });
+  const filters = compileFilters(env, rule.filters as HTTPRouteFilter[] | undefined, {
+    routeKind: 'GRPCRoute',
+    level: 'rule',
+    matches: noPathMatches,
+  });
   if (filters.invalid) return filters.invalid;
   const session = compileSessionPersistence(rule.sessionPersistence);
   if (isRejection(session)) return session;
@@ -84,7 +102,10 @@ function compileRule(env: RouteEnv, route: RouteContext, rule: GRPCRouteRule, ru
   });
 }
 
-export function compileGRPCRoute(env: RouteEnv, route: RouteContext): { entries: CompiledHTTPEntry[]; ruleCount: number } {
+export function compileGRPCRoute(
+  env: RouteEnv,
+  route: RouteContext,
+): { entries: CompiledHTTPEntry[]; ruleCount: number } {
   const rules = (route.resource as GRPCRoute).spec?.rules;
   const list: GRPCRouteRule[] = rules && rules.length > 0 ? rules : [{}];
   const entries: CompiledHTTPEntry[] = [];

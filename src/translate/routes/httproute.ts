@@ -1,12 +1,25 @@
 // HTTPRoute rules → HTTPRouteIR, one per (rule, match). Invalid rules (unsupported values,
 // incompatible filters) are dropped and reported; the rest are served.
 
-import type { HTTPHeaderMatch, HTTPQueryParamMatch, HTTPRoute, HTTPRouteMatch, HTTPRouteRule } from '../../api/types.ts';
+import type {
+  HTTPHeaderMatch,
+  HTTPQueryParamMatch,
+  HTTPRoute,
+  HTTPRouteMatch,
+  HTTPRouteRule,
+} from '../../api/types.ts';
 import type { HTTPMatchIR, HTTPRouteIR, StringMatchIR } from '../../ir/types.ts';
 import type { RouteContext } from './context.ts';
 import type { RouteEnv } from './env.ts';
 import { compileFilters } from './filters.ts';
-import { compileRetry, compileSessionPersistence, compileTimeouts, isRejection, regexProblem, ruleAction } from './httprule.ts';
+import {
+  compileRetry,
+  compileSessionPersistence,
+  compileTimeouts,
+  isRejection,
+  regexProblem,
+  ruleAction,
+} from './httprule.ts';
 import type { Rejection } from './parentrefs.ts';
 
 /** One compiled (rule, match), independent of the listener it ends up on. */
@@ -37,7 +50,8 @@ export function compileStringMatches(
     if (seen.has(name)) continue;
     seen.add(name);
     const type = m.type ?? 'Exact';
-    if (type !== 'Exact' && type !== 'RegularExpression') return { reason: 'UnsupportedValue', message: `${what} match type "${type}" is not supported` };
+    if (type !== 'Exact' && type !== 'RegularExpression')
+      return { reason: 'UnsupportedValue', message: `${what} match type "${type}" is not supported` };
     if (type === 'RegularExpression') {
       const p = regexProblem(m.value, `${what} ${m.name}`);
       if (p) return p;
@@ -65,13 +79,19 @@ function compileMatch(m: HTTPRouteMatch): HTTPMatchIR | Rejection {
   if (!Array.isArray(queryParams)) return queryParams;
   const out: HTTPMatchIR = { path: { type, value }, headers, queryParams };
   if (m.method !== undefined) {
-    if (!HTTP_METHODS.has(m.method)) return { reason: 'UnsupportedValue', message: `method "${m.method}" is not supported` };
+    if (!HTTP_METHODS.has(m.method))
+      return { reason: 'UnsupportedValue', message: `method "${m.method}" is not supported` };
     out.method = m.method;
   }
   return out;
 }
 
-function compileRule(env: RouteEnv, route: RouteContext, rule: HTTPRouteRule, ruleIndex: number): CompiledHTTPEntry[] | Rejection {
+function compileRule(
+  env: RouteEnv,
+  route: RouteContext,
+  rule: HTTPRouteRule,
+  ruleIndex: number,
+): CompiledHTTPEntry[] | Rejection {
   const matches = rule.matches && rule.matches.length > 0 ? rule.matches : DEFAULT_MATCHES;
   const compiledMatches: HTTPMatchIR[] = [];
   for (const m of matches) {
@@ -108,7 +128,10 @@ function compileRule(env: RouteEnv, route: RouteContext, rule: HTTPRouteRule, ru
 }
 
 /** Compiles every rule; invalid ones are recorded on `env` and left out. */
-export function compileHTTPRoute(env: RouteEnv, route: RouteContext): { entries: CompiledHTTPEntry[]; ruleCount: number } {
+export function compileHTTPRoute(
+  env: RouteEnv,
+  route: RouteContext,
+): { entries: CompiledHTTPEntry[]; ruleCount: number } {
   const rules = (route.resource as HTTPRoute).spec?.rules;
   // Spec default: a route without rules has one rule matching every request.
   const list: HTTPRouteRule[] = rules && rules.length > 0 ? rules : [{}];

@@ -1,8 +1,21 @@
 // Parts of an HTTP-family rule shared by HTTPRoute and GRPCRoute: the action (forward to
 // weighted backends, redirect, or a direct 500), timeouts, retry and session persistence.
 
-import type { HTTPBackendRef, HTTPRouteMatch, HTTPRouteRetry, HTTPRouteTimeouts, SessionPersistence } from '../../api/types.ts';
-import type { HTTPRouteIR, RedirectIR, RetryIR, RouteActionIR, SessionPersistenceIR, WeightedBackendIR } from '../../ir/types.ts';
+import type {
+  HTTPBackendRef,
+  HTTPRouteMatch,
+  HTTPRouteRetry,
+  HTTPRouteTimeouts,
+  SessionPersistence,
+} from '../../api/types.ts';
+import type {
+  HTTPRouteIR,
+  RedirectIR,
+  RetryIR,
+  RouteActionIR,
+  SessionPersistenceIR,
+  WeightedBackendIR,
+} from '../../ir/types.ts';
 import { parseDuration } from '../duration.ts';
 import type { RouteEnv } from './env.ts';
 import { compileFilters } from './filters.ts';
@@ -46,15 +59,25 @@ export function compileTimeouts(t: HTTPRouteTimeouts | undefined): HTTPRouteIR['
   const out: NonNullable<HTTPRouteIR['timeouts']> = {};
   if (t.request !== undefined) {
     const ms = parseDuration(t.request);
-    if (ms === null) return { reason: 'UnsupportedValue', message: `timeouts.request "${t.request}" is not a valid duration` };
+    if (ms === null)
+      return { reason: 'UnsupportedValue', message: `timeouts.request "${t.request}" is not a valid duration` };
     out.requestMs = ms;
   }
   if (t.backendRequest !== undefined) {
     const ms = parseDuration(t.backendRequest);
-    if (ms === null) return { reason: 'UnsupportedValue', message: `timeouts.backendRequest "${t.backendRequest}" is not a valid duration` };
+    if (ms === null)
+      return {
+        reason: 'UnsupportedValue',
+        message: `timeouts.backendRequest "${t.backendRequest}" is not a valid duration`,
+      };
     out.backendRequestMs = ms;
   }
-  if (out.requestMs !== undefined && out.requestMs !== 0 && out.backendRequestMs !== undefined && out.backendRequestMs > out.requestMs) {
+  if (
+    out.requestMs !== undefined &&
+    out.requestMs !== 0 &&
+    out.backendRequestMs !== undefined &&
+    out.backendRequestMs > out.requestMs
+  ) {
     return { reason: 'UnsupportedValue', message: 'timeouts.backendRequest cannot be longer than timeouts.request' };
   }
   return out;
@@ -69,7 +92,8 @@ export function compileRetry(r: HTTPRouteRetry | undefined): RetryIR | Rejection
   let backoffMs = DEFAULT_RETRY_BACKOFF_MS;
   if (r.backoff !== undefined) {
     const ms = parseDuration(r.backoff);
-    if (ms === null) return { reason: 'UnsupportedValue', message: `retry.backoff "${r.backoff}" is not a valid duration` };
+    if (ms === null)
+      return { reason: 'UnsupportedValue', message: `retry.backoff "${r.backoff}" is not a valid duration` };
     backoffMs = ms;
   }
   const codes = [...new Set(r.codes ?? [])].sort((a, b) => a - b);
@@ -82,21 +106,32 @@ export function compileRetry(r: HTTPRouteRetry | undefined): RetryIR | Rejection
 
 export const DEFAULT_SESSION_NAME = 'portunus-session';
 
-export function compileSessionPersistence(s: SessionPersistence | undefined): SessionPersistenceIR | Rejection | undefined {
+export function compileSessionPersistence(
+  s: SessionPersistence | undefined,
+): SessionPersistenceIR | Rejection | undefined {
   if (!s) return undefined;
   const type = s.type ?? 'Cookie';
-  if (type !== 'Cookie' && type !== 'Header') return { reason: 'UnsupportedValue', message: `sessionPersistence type "${type}" is not supported` };
+  if (type !== 'Cookie' && type !== 'Header')
+    return { reason: 'UnsupportedValue', message: `sessionPersistence type "${type}" is not supported` };
   const out: SessionPersistenceIR = { type, name: s.sessionName ?? DEFAULT_SESSION_NAME };
   // A cookie carries Max-Age only when it is meant to outlive the browser session.
   const permanent = type === 'Header' || s.cookieConfig?.lifetimeType === 'Permanent';
   if (s.absoluteTimeout !== undefined && permanent) {
     const ms = parseDuration(s.absoluteTimeout);
-    if (ms === null) return { reason: 'UnsupportedValue', message: `sessionPersistence.absoluteTimeout "${s.absoluteTimeout}" is not a valid duration` };
+    if (ms === null)
+      return {
+        reason: 'UnsupportedValue',
+        message: `sessionPersistence.absoluteTimeout "${s.absoluteTimeout}" is not a valid duration`,
+      };
     out.absoluteTimeoutMs = ms;
   }
   if (s.idleTimeout !== undefined) {
     const ms = parseDuration(s.idleTimeout);
-    if (ms === null) return { reason: 'UnsupportedValue', message: `sessionPersistence.idleTimeout "${s.idleTimeout}" is not a valid duration` };
+    if (ms === null)
+      return {
+        reason: 'UnsupportedValue',
+        message: `sessionPersistence.idleTimeout "${s.idleTimeout}" is not a valid duration`,
+      };
     out.idleTimeoutMs = ms;
   }
   return out;
@@ -112,6 +147,9 @@ export function regexProblem(pattern: string, what: string): Rejection | null {
     new RegExp(pattern);
     return null;
   } catch (err) {
-    return { reason: 'UnsupportedValue', message: `${what} "${pattern}" is not a valid regular expression (${(err as Error).message})` };
+    return {
+      reason: 'UnsupportedValue',
+      message: `${what} "${pattern}" is not a valid regular expression (${(err as Error).message})`,
+    };
   }
 }

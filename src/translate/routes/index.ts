@@ -69,7 +69,12 @@ function processRoute(pass: Pass, route: RouteContext, compile: (env: RouteEnv) 
   const attachments = resolveParentRefs(route, pass.gateways);
   if (attachments.length === 0) {
     // Not attached to anything we manage: only stale entries of ours (if any) get removed.
-    writeRouteStatus(pass.ctx, route, [], { resolvedRefs: RESOLVED_REFS_OK, droppedRules: [], dropReason: null, ruleCount: 0 });
+    writeRouteStatus(pass.ctx, route, [], {
+      resolvedRefs: RESOLVED_REFS_OK,
+      droppedRules: [],
+      dropReason: null,
+      ruleCount: 0,
+    });
     return;
   }
   const env = new RouteEnv(route, pass.resolver);
@@ -104,7 +109,8 @@ function processRoute(pass: Pass, route: RouteContext, compile: (env: RouteEnv) 
 }
 
 function compileHTTPFamily(pass: Pass, env: RouteEnv, route: RouteContext): Compiled {
-  const { entries, ruleCount } = route.kind === 'GRPCRoute' ? compileGRPCRoute(env, route) : compileHTTPRoute(env, route);
+  const { entries, ruleCount } =
+    route.kind === 'GRPCRoute' ? compileGRPCRoute(env, route) : compileHTTPRoute(env, route);
   const id = routeId(route);
   return {
     ruleCount,
@@ -125,7 +131,13 @@ function compileHTTPFamily(pass: Pass, env: RouteEnv, route: RouteContext): Comp
   };
 }
 
-function addHTTPEntry(pass: Pass, listener: ListenerContext, route: RouteContext, e: CompiledHTTPEntry, hostnames: string[]): void {
+function addHTTPEntry(
+  pass: Pass,
+  listener: ListenerContext,
+  route: RouteContext,
+  e: CompiledHTTPEntry,
+  hostnames: string[],
+): void {
   pass.vhosts.add(listener, {
     ir: e.ir,
     hostnames,

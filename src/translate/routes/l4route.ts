@@ -16,11 +16,16 @@ import { compareRouteIdentity } from '../precedence.ts';
 import { type RouteContext, routeId } from './context.ts';
 import type { RouteEnv } from './env.ts';
 
-export function compileL4Route(env: RouteEnv, route: RouteContext, use: BackendUse): { backends: L4BackendIR[]; ruleCount: number } {
+export function compileL4Route(
+  env: RouteEnv,
+  route: RouteContext,
+  use: BackendUse,
+): { backends: L4BackendIR[]; ruleCount: number } {
   const rules: L4RouteRule[] = (route.resource as TCPRoute).spec?.rules ?? [];
   const backends: L4BackendIR[] = [];
   for (const rule of rules) {
-    for (const ref of rule.backendRefs ?? []) backends.push({ cluster: env.backend(ref, use), weight: ref.weight ?? 1 });
+    for (const ref of rule.backendRefs ?? [])
+      backends.push({ cluster: env.backend(ref, use), weight: ref.weight ?? 1 });
   }
   return { backends, ruleCount: rules.length };
 }

@@ -99,7 +99,9 @@ export function resolveParentRefs(route: RouteContext, gateways: readonly Gatewa
     };
     out.push(attachment);
     const selected = parent.listeners.filter(
-      (l) => (ref.sectionName === undefined || l.listener.name === ref.sectionName) && (ref.port === undefined || l.listener.port === ref.port),
+      (l) =>
+        (ref.sectionName === undefined || l.listener.name === ref.sectionName) &&
+        (ref.port === undefined || l.listener.port === ref.port),
     );
     if (selected.length === 0) {
       attachment.rejection = { reason: 'NoMatchingParent', message: noMatchingParentMessage(ref) };

@@ -14,7 +14,11 @@ export interface Verdict {
   message: string;
 }
 
-export const RESOLVED_REFS_OK: Verdict = { status: true, reason: 'ResolvedRefs', message: 'Resolved all the object references of the route' };
+export const RESOLVED_REFS_OK: Verdict = {
+  status: true,
+  reason: 'ResolvedRefs',
+  message: 'Resolved all the object references of the route',
+};
 
 /** Route-wide results of rule compilation (the same for every parentRef). */
 export interface RouteOutcome {
@@ -54,7 +58,12 @@ const GATEWAY_GROUP_DEFAULT = 'gateway.networking.k8s.io';
  * Writes the route's status. Does nothing for a route that names none of our parents and has no
  * stale entries of ours (status of routes we never managed is not ours to touch).
  */
-export function writeRouteStatus(ctx: TranslateContext, route: RouteContext, parents: readonly ParentResult[], outcome: RouteOutcome): void {
+export function writeRouteStatus(
+  ctx: TranslateContext,
+  route: RouteContext,
+  parents: readonly ParentResult[],
+  outcome: RouteOutcome,
+): void {
   const controller = ctx.options.controllerName;
   const previous = ((route.resource.status as RouteStatus | undefined)?.parents ?? []) as RouteParentStatus[];
   const hadOurs = previous.some((p) => p.controllerName === controller);
@@ -66,7 +75,13 @@ export function writeRouteStatus(ctx: TranslateContext, route: RouteContext, par
     if (p.rejection) {
       next.push(condition({ type: ConditionType.Accepted, status: false, ...p.rejection }, gen, now));
     } else {
-      next.push(condition({ type: ConditionType.Accepted, status: true, reason: 'Accepted', message: 'Route is accepted' }, gen, now));
+      next.push(
+        condition(
+          { type: ConditionType.Accepted, status: true, reason: 'Accepted', message: 'Route is accepted' },
+          gen,
+          now,
+        ),
+      );
     }
     next.push(condition({ type: ConditionType.ResolvedRefs, ...outcome.resolvedRefs }, gen, now));
     if (!p.rejection && outcome.dropReason && outcome.droppedRules.length > 0) {
