@@ -55,7 +55,9 @@ export const translateCommand: Command = {
     const to = values.to ?? 'status';
     const output = values.output ?? 'yaml';
     if (files.length === 0 || !['status', 'ir', 'all'].includes(to) || !['yaml', 'json'].includes(output)) {
-      process.stderr.write(`portunus translate: ${files.length === 0 ? 'at least one -f PATH is required' : 'invalid --to or --output'}\n${HELP}\n`);
+      process.stderr.write(
+        `portunus translate: ${files.length === 0 ? 'at least one -f PATH is required' : 'invalid --to or --output'}\n${HELP}\n`,
+      );
       return 2;
     }
 
