@@ -49,3 +49,10 @@ export function removeHeader(headers: string[], name: string): void {
     }
   }
 }
+
+/** A copy without the given (lower-case) names: headers listed in Connection are hop-by-hop. */
+export function withoutNames(headers: readonly string[], drop: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (!drop.includes(headers[i]!)) kept.push(headers[i]!, headers[i + 1]!);
+  return kept;
+}

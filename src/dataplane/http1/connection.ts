@@ -4,6 +4,7 @@
 // prior-knowledge handoff. Listeners are bound once per connection, not per request.
 import type { Socket } from 'node:net';
 import type { Downstream } from '../downstream.ts';
+import { withoutNames } from '../headers.ts';
 import { ResponseFlag } from '../observer.ts';
 import type { PortState, ServerConnection } from '../port.ts';
 import { Exchange } from '../proxy.ts';

@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { ChunkedDecoder, findHeadEnd, HttpParseError, MAX_HEAD_BYTES, parseResponseHead } from '../http1/parser.ts';
 import { serializeRequestHead } from '../http1/serializer.ts';
+import { withoutNames } from '../headers.ts';
 import type { UpstreamHandler, UpstreamStream } from './handler.ts';
 
 export const MAX_IDLE_PER_ENDPOINT = 256;
@@ -243,7 +244,12 @@ export class H1Connection implements UpstreamStream {
               ? 0
               : -1;
         this.#state = S_BODY;
-        h.onUpstreamHead(head.status, head.reason, head.headers, cl);
+        h.onUpstreamHead(
+          head.status,
+          head.reason,
+          head.hopByHop === null ? head.headers : withoutNames(head.headers, head.hopByHop),
+          cl,
+        );
         if (this.handler !== h) return; // aborted from the callback
         if (this.#bodyMode === BODY_NONE || (this.#bodyMode === BODY_LENGTH && this.#remaining === 0)) {
           this.#complete(buf.length > pos);

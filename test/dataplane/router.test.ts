@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { compileRouteTable } from '../../src/dataplane/router/compile.ts';
+import { compileHostTable, lookupHost, normalizeHost } from '../../src/dataplane/router/hosts.ts';
+import { matchRoute, type RequestView } from '../../src/dataplane/router/match.ts';
+import type { HTTPMatchIR } from '../../src/ir/types.ts';
+
+function req(method: string, target: string, headers: Record<string, string> = {}): RequestView {
+  const q = target.indexOf('?');
+  return {
+    method,
+    routePath: q === -1 ? target : target.slice(0, q),
+    routeQuery: q === -1 ? '' : target.slice(q + 1),
+    header: (n) => headers[n],
+  };
+}
+
+function m(p: Partial<HTTPMatchIR>): HTTPMatchIR {
+  return { headers: [], queryParams: [], ...p };
+}
+
+test('path prefix is element-wise and ignores a trailing slash on the prefix', () => {
+  const t = compileRouteTable([{ match: m({ path: { type: 'PathPrefix', value: '/foo/' } }), value: 'foo' }]);
+  assert.equal(matchRoute(t, req('GET', '/foo')), 'foo');
+  assert.equal(matchRoute(t, req('GET', '/foo/')), 'foo');
+  assert.equal(matchRoute(t, req('GET', '/foo/bar?x=1')), 'foo');
+  assert.equal(matchRoute(t, req('GET', '/foobar')), null);
+  assert.equal(matchRoute(t, req('GET', '/')), null);
+});
+
+test('exact, regex (anchored) and prefix "/" paths', () => {
+  const t = compileRouteTable([
+    { match: m({ path: { type: 'Exact', value: '/exact' } }), value: 'exact' },
+    { match: m({ path: { type: 'RegularExpression', value: '/re/[0-9]+' } }), value: 're' },
+    { match: m({ path: { type: 'PathPrefix', value: '/' } }), value: 'any' },
+  ]);
+  assert.equal(matchRoute(t, req('GET', '/exact')), 'exact');
+  assert.equal(matchRoute(t, req('GET', '/exact/')), 'any');
+  assert.equal(matchRoute(t, req('GET', '/re/12')), 're');
+  assert.equal(matchRoute(t, req('GET', '/re/12x')), 'any');
+  assert.equal(matchRoute(t, req('GET', '/x/re/12')), 'any');
+});
+
+test('IR order is precedence; method, header and query checks', () => {
+  const t = compileRouteTable([
+    {
+      match: m({
+        path: { type: 'PathPrefix', value: '/' },
+        method: 'POST',
+        headers: [{ type: 'Exact', name: 'X-Version', value: 'two' }],
+      }),
+      value: 'post-v2',
+    },
+    {
+      match: m({ queryParams: [{ type: 'RegularExpression', name: 'animal', value: 'wh.*' }] }),
+      value: 'q',
+    },
+    { match: m({ headers: [{ type: 'RegularExpression', name: 'x-v', value: '[ab]' }] }), value: 'h' },
+    { match: m({}), value: 'fallback' },
+  ]);
+  assert.equal(matchRoute(t, req('POST', '/', { 'x-version': 'two' })), 'post-v2');
+  assert.equal(matchRoute(t, req('GET', '/', { 'x-version': 'two' })), 'fallback');
+  assert.equal(matchRoute(t, req('GET', '/?animal=whale&animal=dolphin')), 'q');
+  assert.equal(matchRoute(t, req('GET', '/?animal=dolphin&animal=whale')), 'fallback');
+  assert.equal(matchRoute(t, req('GET', '/?Animal=whale')), 'fallback');
+  assert.equal(matchRoute(t, req('GET', '/', { 'x-v': 'a' })), 'h');
+  assert.equal(matchRoute(t, req('GET', '/', { 'x-v': 'ab' })), 'fallback');
+});
+
+test('host tables: exact, then longest wildcard, then any', () => {
+  const t = compileHostTable<string>([
+    ['*.example.com', 'wild'],
+    ['*.foo.example.com', 'wild-foo'],
+    ['bar.example.com', 'exact'],
+    [null, 'any'],
+  ]);
+  assert.equal(lookupHost(t, 'bar.example.com'), 'exact');
+  assert.equal(lookupHost(t, 'x.foo.example.com'), 'wild-foo');
+  assert.equal(lookupHost(t, 'a.b.example.com'), 'wild');
+  assert.equal(lookupHost(t, 'example.com'), 'any');
+  assert.equal(lookupHost(t, 'other.org'), 'any');
+  const noAny = compileHostTable<string>([['a.com', 'a']]);
+  assert.equal(lookupHost(noAny, 'b.com'), null);
+});
+
+test('normalizeHost strips ports, lower-cases, keeps IPv6 brackets', () => {
+  assert.equal(normalizeHost('Example.COM:8080'), 'example.com');
+  assert.equal(normalizeHost('example.com.'), 'example.com');
+  assert.equal(normalizeHost('[::1]:80'), '[::1]');
+  assert.equal(normalizeHost('[::1]'), '[::1]');
+});
