@@ -2,7 +2,7 @@
 // reasons for ResolvedRefs=False. Rules of a route compile once; the result is then attached to
 // every listener the route's parentRefs select.
 
-import type { BackendObjectReference, ParentReference } from '../../api/types.ts';
+import type { BackendObjectReference } from '../../api/types.ts';
 import type { ClusterIR } from '../../ir/types.ts';
 import { type BackendResolver, type BackendUse, type ClusterOrigin, useCluster } from '../backends.ts';
 import type { GatewayContext } from '../context.ts';
@@ -15,8 +15,7 @@ export class RouteEnv {
   readonly #resolver: BackendResolver;
   readonly #clusters = new Map<string, { cluster: ClusterIR; origin: ClusterOrigin }>();
   readonly #refErrors: Verdict[] = [];
-  readonly #dropped: number[] = [];
-  #dropReason: Rejection | null = null;
+  readonly #dropped = new Map<number, Rejection>();
 
   constructor(route: RouteContext, resolver: BackendResolver) {
     this.route = route;
@@ -42,8 +41,7 @@ export class RouteEnv {
 
   /** Marks a rule invalid (dropped from the IR); the first reason is reported. */
   dropRule(index: number, rejection: Rejection): void {
-    if (!this.#dropped.includes(index)) this.#dropped.push(index);
-    this.#dropReason ??= rejection;
+    if (!this.#dropped.has(index)) this.#dropped.set(index, rejection);
   }
 
   /** Adds the route's clusters to a gateway the route attaches to. */
@@ -64,17 +62,14 @@ export class RouteEnv {
           : '';
       resolvedRefs = { status: false, reason: first.reason, message: `${first.message}${more}` };
     }
-    return {
-      resolvedRefs,
-      droppedRules: [...this.#dropped].sort((a, b) => a - b),
-      dropReason: this.#dropReason,
-      ruleCount,
-    };
+    const droppedRules = [...this.#dropped.keys()].sort((a, b) => a - b);
+    let dropReason: Rejection | null = null;
+    if (droppedRules.length > 0) {
+      // The first dropped rule's reason is the condition reason; the message explains every rule.
+      const first = this.#dropped.get(droppedRules[0]!)!;
+      const message = droppedRules.map((i) => `rule ${i}: ${this.#dropped.get(i)!.message}`).join('; ');
+      dropReason = { reason: first.reason, message };
+    }
+    return { resolvedRefs, droppedRules, dropReason, ruleCount };
   }
-}
-
-/** Status entry shape shared by the kind modules. */
-export interface AttachedParent {
-  parentRef: ParentReference;
-  rejection: Rejection | null;
 }

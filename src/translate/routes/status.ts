@@ -23,7 +23,7 @@ export const RESOLVED_REFS_OK: Verdict = {
 /** Route-wide results of rule compilation (the same for every parentRef). */
 export interface RouteOutcome {
   resolvedRefs: Verdict;
-  /** Rules dropped as invalid (Accepted-type errors), by index, and the first reason. */
+  /** Rules dropped as invalid (Accepted-type errors), by index; the first one's reason, every rule's message. */
   droppedRules: number[];
   dropReason: Rejection | null;
   /** Number of rules the route has (to tell "some" from "all" dropped). */
@@ -33,7 +33,7 @@ export interface RouteOutcome {
 /** Accepted=False for the whole route when every rule was dropped. */
 export function allRulesDropped(o: RouteOutcome): Rejection | null {
   if (o.ruleCount === 0 || o.droppedRules.length < o.ruleCount || !o.dropReason) return null;
-  return { reason: o.dropReason.reason, message: `All rules are invalid: ${o.dropReason.message}` };
+  return { reason: o.dropReason.reason, message: `All rules are invalid (${o.dropReason.message})` };
 }
 
 export interface ParentResult {
