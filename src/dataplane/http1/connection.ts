@@ -322,6 +322,8 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.#state = S_CLOSED;
     this.port.connections.delete(this);
     this.socket.setTimeout(0);
+    // node:http2 picks up bytes already read from a paused socket's buffer.
+    this.socket.pause();
     this.socket.unshift(buf);
     this.#buf = EMPTY;
     this.port.h2Handoff(this.socket, null);
