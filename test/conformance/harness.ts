@@ -148,6 +148,16 @@ async function rawLoader() {
   };
 }
 
+/**
+ * Diagnostics only: PORTUNUS_CONFORMANCE_OPTIONS='{"sharedAddressSpace":false}' passes extra
+ * translate options in-process, to see what else fails once a default is changed. The defaults
+ * (what `portunus translate` uses) are what the scenarios are judged on.
+ */
+function extraOptions(): Record<string, unknown> {
+  const raw = process.env.PORTUNUS_CONFORMANCE_OPTIONS;
+  return raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+}
+
 export type Via = 'api' | 'cli';
 
 /** The result of one translation: rendered documents indexed by kind/namespace/name, plus the inputs. */
@@ -260,7 +270,7 @@ export class Scenario {
         const loaded = await t.loadSnapshot([file]);
         const diags: string[] = (loaded.diagnostics ?? []).map((d: Doc) => `${d.severity}: ${d.code}: ${d.message}`);
         if (loaded.fatal) throw new Error(`loader reported the input as fatal:\n${diags.join('\n')}`);
-        const result = t.translate(loaded.snapshot, { controllerName: CONTROLLER, now: NOW });
+        const result = t.translate(loaded.snapshot, { ...extraOptions(), controllerName: CONTROLLER, now: NOW });
         const rendered = t.renderStatusDocuments(loaded.snapshot, result);
         this.last = new Result(inputs, rendered, diags);
       }
