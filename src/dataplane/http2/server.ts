@@ -34,8 +34,9 @@ class H2Downstream implements Downstream {
     if (s.destroyed || s.headersSent) return;
     const h: http2.OutgoingHttpHeaders = { ':status': status };
     toH2Headers(headers, h);
-    if (contentLength >= 0 && status !== 204 && status !== 304) h['content-length'] = String(contentLength);
     const ct = h['content-type'];
+    const grpc = typeof ct === 'string' && ct.startsWith('application/grpc');
+    if (contentLength >= 0 && status !== 204 && status !== 304 && !grpc) h['content-length'] = String(contentLength);
     // gRPC (and anything announcing trailers) needs a trailing HEADERS frame.
     const wantTrailers =
       !endStream && ((typeof ct === 'string' && ct.startsWith('application/grpc')) || h.trailer !== undefined);

@@ -78,14 +78,16 @@ class H2UpstreamStream implements UpstreamStream {
       return;
     }
     this.#req = req;
-    req.on('response', (rh) => {
+    req.on('response', (rh, flags: number) => {
       const handler = this.#handler;
       if (handler === null) return;
       this.#responded = true;
       const status = Number(rh[HTTP2_HEADER_STATUS]);
       const cl = rh['content-length'];
       const noBody = method === 'HEAD' || status === 204 || status === 304;
-      handler.onUpstreamHead(status, '', fromH2Headers(rh), cl !== undefined ? Number(cl) : noBody ? 0 : -1);
+      // A HEADERS frame with END_STREAM (e.g. a gRPC trailers-only error) has no body at all.
+      const empty = noBody || (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+      handler.onUpstreamHead(status, '', fromH2Headers(rh), cl !== undefined ? Number(cl) : empty ? 0 : -1);
     });
     req.on('trailers', (th) => {
       this.#trailers = fromH2Headers(th);
