@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { watchPaths } from '../../src/provider/file/watch.ts';
+
+/** Waits (bounded) until cond() holds. */
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(10);
+  }
+}
+
+test('a burst of changes in a watched directory (recursively) triggers one debounced callback', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portunus-watch-'));
+  mkdirSync(join(dir, 'sub'));
+  let calls = 0;
+  const close = watchPaths([dir], () => calls++, { debounceMs: 150 });
+  try {
+    await sleep(50); // let the watcher start
+    writeFileSync(join(dir, 'a.yaml'), 'a: 1\n');
+    await sleep(20);
+    writeFileSync(join(dir, 'sub', 'b.yaml'), 'b: 1\n');
+    await sleep(20);
+    writeFileSync(join(dir, 'a.yaml'), 'a: 2\n');
+    await until(() => calls > 0);
+    await sleep(400);
+    assert.equal(calls, 1);
+
+    // A later, separate change is a second burst.
+    writeFileSync(join(dir, 'sub', 'b.yaml'), 'b: 2\n');
+    await until(() => calls > 1);
+    await sleep(300);
+    assert.equal(calls, 2);
+  } finally {
+    close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a watched file reacts to itself only, and close() stops callbacks', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portunus-watch-'));
+  const file = join(dir, 'gw.yaml');
+  writeFileSync(file, 'a: 1\n');
+  let calls = 0;
+  const close = watchPaths([file], () => calls++, { debounceMs: 50 });
+  try {
+    await sleep(50);
+    writeFileSync(join(dir, 'other.yaml'), 'x: 1\n');
+    await sleep(300);
+    assert.equal(calls, 0);
+    writeFileSync(file, 'a: 2\n');
+    await until(() => calls === 1);
+    close();
+    writeFileSync(file, 'a: 3\n');
+    await sleep(300);
+    assert.equal(calls, 1);
+  } finally {
+    close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
