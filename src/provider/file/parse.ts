@@ -66,7 +66,7 @@ export function parseManifestText(file: string, text: string): ParsedText {
         result.diagnostics.push({
           severity: 'error',
           code: 'PARSE_ERROR',
-          message: `invalid YAML: ${err.message.split('\n')[0]}; this document is skipped`,
+          message: `invalid YAML: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}; this document is skipped`,
           source: { file, line: pos?.line ?? position(err.pos[0]).line, ...(pos ? { column: pos.col } : {}) },
         });
       }
