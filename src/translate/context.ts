@@ -30,12 +30,24 @@ export interface TranslateOptions {
    */
   now: string;
   /**
-   * Whether the Gateways are served from one address space (standalone: one process binds every
-   * Gateway's listeners, merged by port). Then listeners of different Gateways whose addresses
-   * overlap must be distinct too; the older Gateway (creationTimestamp, then namespace/name) wins.
-   * Set false when each Gateway gets its own addresses (one data plane per Gateway). Default true.
+   * Whether the Gateways are served from one address space (one process binds every Gateway's
+   * listeners, merged by port, as `portunus serve` does). Then listeners of different Gateways
+   * whose addresses overlap must be distinct too; the older Gateway (creationTimestamp, then
+   * namespace/name) wins. Default false: each Gateway is independent, as the spec describes it
+   * (one data plane and address per Gateway, as in Kubernetes).
    */
   sharedAddressSpace?: boolean;
+  /**
+   * Address Gateways listen on when spec.addresses does not name one (and the one assigned to an
+   * IPAddress request without value); reported in status.addresses. Default "0.0.0.0" (every
+   * IPv4 address), what `portunus serve` binds unless told otherwise.
+   */
+  defaultAddress?: string;
+  /**
+   * The host's own IP addresses, when the caller knows them: static IPAddress values outside this
+   * list are AddressNotUsable. Unset: any well-formed unicast address is accepted.
+   */
+  hostAddresses?: readonly string[];
 }
 
 /** Computed status for one resource. `status` replaces the resource's status wholesale. */

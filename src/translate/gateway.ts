@@ -8,7 +8,9 @@ import type { ClusterIR, GatewayIR } from '../ir/types.ts';
 import { compareResources } from '../provider/snapshot.ts';
 import type { CertificateResolver } from './certificates.ts';
 import { ConditionType, condition } from './conditions.ts';
-import { GATEWAY_GROUP, type GatewayContext, type TranslateContext } from './context.ts';
+import { GATEWAY_GROUP, type GatewayContext, type TranslateContext, type TranslateOptions } from './context.ts';
+
+const ANY_ADDRESS = new Set(['0.0.0.0', '::']);
 import type { ManagedGatewayClass } from './gatewayclass.ts';
 import { resolveConflicts } from './listener/conflicts.ts';
 import { applyFrontendValidation } from './listener/frontend.ts';
@@ -50,18 +52,32 @@ interface AddressVerdicts {
 }
 
 /**
- * Static addresses. The translator never looks at the host, so it decides from the value alone:
- * - IPAddress with a valid IPv4/IPv6 value is bound as given (and reported in status);
- * - a malformed IP, or an address type other than IPAddress/Hostname: Accepted=False UnsupportedAddress;
- * - an empty value: Programmed=False AddressNotAssigned (Portunus does not allocate addresses);
- * - multicast/broadcast IPs, and Hostname addresses (a listening socket binds IPs only):
- *   Programmed=False AddressNotUsable.
+ * Addresses. The translator never looks at the host, so it decides from the values (and, when the
+ * caller passes them, the host's own addresses):
+ * - IPAddress with a valid IPv4/IPv6 value is bound as given and reported in status;
+ * - an IPAddress without value gets the default address (options.defaultAddress);
+ * - a Gateway without addresses listens on the default address, which status reports;
+ * - an address type other than IPAddress/Hostname, or a malformed IP: Accepted=False UnsupportedAddress;
+ * - Programmed=False AddressNotUsable for addresses no listening socket can use: Hostname
+ *   addresses (sockets bind IPs), multicast/broadcast, documentation-only ranges (RFC 5737,
+ *   RFC 3849), and, when options.hostAddresses is given, IPs the host does not have;
+ * - a Hostname without value: Programmed=False AddressNotAssigned (Portunus has none to assign).
  * Unusable addresses are left out of status.addresses.
  */
-export function analyzeAddresses(addresses: readonly GatewayAddress[] | undefined): AddressVerdicts {
+export function analyzeAddresses(
+  addresses: readonly GatewayAddress[] | undefined,
+  options: Pick<TranslateOptions, 'defaultAddress' | 'hostAddresses'> = {},
+): AddressVerdicts {
   const out: AddressVerdicts = { unsupported: null, problem: null, bound: [], status: [] };
+  const defaultAddress = options.defaultAddress ?? DEFAULT_ADDRESS;
   const unusable: string[] = [];
   let unassigned = false;
+  const bind = (value: string) => {
+    if (out.status.some((a) => a.value === value)) return;
+    out.status.push({ type: 'IPAddress', value });
+    // An unspecified address means every address, which is what an empty IR list says.
+    if (!ANY_ADDRESS.has(value)) out.bound.push(value);
+  };
   for (const a of addresses ?? []) {
     const type = a.type ?? 'IPAddress';
     const value = a.value ?? '';
@@ -73,12 +89,13 @@ export function analyzeAddresses(addresses: readonly GatewayAddress[] | undefine
       };
       continue;
     }
-    if (value === '') {
-      unassigned = true;
+    if (type === 'Hostname') {
+      if (value === '') unassigned = true;
+      else unusable.push(`${value} (Hostname addresses cannot be bound; use IPAddress)`);
       continue;
     }
-    if (type === 'Hostname') {
-      unusable.push(`${value} (Hostname addresses cannot be bound; use IPAddress)`);
+    if (value === '') {
+      bind(defaultAddress);
       continue;
     }
     const family = isIP(value);
@@ -90,14 +107,12 @@ export function analyzeAddresses(addresses: readonly GatewayAddress[] | undefine
       };
       continue;
     }
-    if (isMulticastOrBroadcast(value, family)) {
-      unusable.push(`${value} (multicast/broadcast addresses cannot be bound)`);
+    const why = unusableReason(value, family, options.hostAddresses);
+    if (why) {
+      unusable.push(`${value} (${why})`);
       continue;
     }
-    if (!out.bound.includes(value)) {
-      out.bound.push(value);
-      out.status.push({ type: 'IPAddress', value });
-    }
+    bind(value);
   }
   if (unusable.length > 0) {
     out.problem = {
@@ -109,10 +124,27 @@ export function analyzeAddresses(addresses: readonly GatewayAddress[] | undefine
     out.problem = {
       status: false,
       reason: 'AddressNotAssigned',
-      message: 'an address without a value was requested; Portunus does not assign addresses, set the value',
+      message: 'a Hostname address without a value was requested; Portunus has no hostname to assign',
     };
   }
+  if ((addresses ?? []).length === 0) bind(defaultAddress);
+  if (out.status.some((a) => ANY_ADDRESS.has(a.value))) out.bound = [];
   return out;
+}
+
+/** Listens on every IPv4 address, like `portunus serve` without --bind-address. */
+export const DEFAULT_ADDRESS = '0.0.0.0';
+
+function unusableReason(ip: string, family: number, hostAddresses: readonly string[] | undefined): string | null {
+  if (isMulticastOrBroadcast(ip, family)) return 'multicast/broadcast addresses cannot be bound';
+  if (isDocumentationAddress(ip, family)) return 'documentation-only address, never assigned to a host';
+  if (hostAddresses && !ANY_ADDRESS.has(ip) && !hostAddresses.includes(ip)) return 'not an address of this host';
+  return null;
+}
+
+function isDocumentationAddress(ip: string, family: number): boolean {
+  if (family === 4) return /^(192\.0\.2|198\.51\.100|203\.0\.113)\./.test(ip);
+  return /^2001:0?db8:/i.test(ip);
 }
 
 function isMulticastOrBroadcast(ip: string, family: number): boolean {
@@ -195,9 +227,16 @@ function newGatewayState(gw: Gateway, cls: ManagedGatewayClass, addresses: Addre
   };
 }
 
-/** Accepted for a set of listeners: all / some / none accepted (spec reason ListenersNotValid). */
-export function acceptedFromListeners(listeners: readonly ListenerState[], what: string): Verdict {
-  const bad = listeners.filter((l) => !l.accepted.status || l.conflicted).map((l) => l.listener.name);
+/**
+ * Accepted for a set of listeners: all / some / none valid (spec reason ListenersNotValid). A
+ * Gateway counts its listeners' Accepted condition. A ListenerSet (`strict`) also counts a
+ * listener that cannot be programmed (e.g. no usable certificate) as not valid, as the
+ * ListenerSet conformance tests require.
+ */
+export function acceptedFromListeners(listeners: readonly ListenerState[], what: string, strict = false): Verdict {
+  const bad = listeners
+    .filter((l) => !l.accepted.status || l.conflicted || (strict && l.notProgrammed))
+    .map((l) => l.listener.name);
   if (bad.length === 0) return { status: true, reason: 'Accepted', message: `${what} is accepted` };
   const names = [...new Set(bad)].sort().join(', ');
   if (bad.length < listeners.length) {
@@ -247,8 +286,6 @@ export function compareByAge(a: Resource, b: Resource): number {
   return compareResources(a, b);
 }
 
-const ANY_ADDRESS = new Set(['0.0.0.0', '::']);
-
 /** Whether two Gateways would bind some common address (no address means all of them). */
 export function sharesAddress(a: GatewayState, b: GatewayState): boolean {
   const aa = a.ir.addresses;
@@ -267,7 +304,7 @@ export function otherGatewaysWinners(
   gw: GatewayState,
   gateways: readonly GatewayState[],
 ): ListenerState[] {
-  if (ctx.options.sharedAddressSpace === false) return [];
+  if (ctx.options.sharedAddressSpace !== true) return [];
   return gateways.filter((g) => g !== gw && g.contends && sharesAddress(g, gw)).flatMap((g) => g.winners);
 }
 
@@ -285,7 +322,7 @@ export function translateGateways(
   for (const gw of ordered) {
     const cls = classes.get(gw.spec?.gatewayClassName ?? '');
     if (!cls) continue;
-    const addresses = analyzeAddresses(gw.spec?.addresses);
+    const addresses = analyzeAddresses(gw.spec?.addresses, ctx.options);
     const state = newGatewayState(gw, cls, addresses);
     const from = { group: GATEWAY_GROUP, kind: 'Gateway', namespace: state.namespace };
 

@@ -110,7 +110,7 @@ export function attachListenerSets(
       ),
     );
     for (const s of attached) {
-      s.accepted = acceptedFromListeners(s.listeners, 'ListenerSet');
+      s.accepted = acceptedFromListeners(s.listeners, 'ListenerSet', true);
       gw.listeners.push(...s.listeners);
     }
   }

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
 import { loadTexts } from '../../src/provider/file/load.ts';
-import { translate } from '../../src/translate/index.ts';
+import { type TranslateOptions, translate } from '../../src/translate/index.ts';
 import { renderStatusDocuments } from '../../src/translate/status.ts';
 import { CONTROLLER, NOW, snapshotFromYaml } from './helpers.ts';
 
@@ -26,13 +26,16 @@ test('golden inputs exist', () => {
 // a line starting "# golden: unvalidated" is parsed without defaults and validation instead: it checks
 // how the translator copes with objects an API server would have rejected.
 const UNVALIDATED = /^# golden: unvalidated\b/m;
+// "# golden-options: {json}" adds TranslateOptions (e.g. {"sharedAddressSpace": true}).
+const OPTIONS = /^# golden-options: (\{.*\})$/m;
 
 function render(file: string, text: string): string {
   const loaded = UNVALIDATED.test(text)
     ? { snapshot: snapshotFromYaml(text), diagnostics: [] }
     : loadTexts([{ file, text }]);
   const snapshot = loaded.snapshot;
-  const result = translate(snapshot, { controllerName: CONTROLLER, now: NOW });
+  const extra = JSON.parse(OPTIONS.exec(text)?.[1] ?? '{}') as Partial<TranslateOptions>;
+  const result = translate(snapshot, { ...extra, controllerName: CONTROLLER, now: NOW });
   const doc: Record<string, unknown> = { resources: renderStatusDocuments(snapshot, result), ir: result.ir };
   if (loaded.diagnostics.length > 0) {
     doc.loadDiagnostics = loaded.diagnostics.map(({ severity, code, message, resource, field, source }) => ({

@@ -101,10 +101,12 @@ export function resolveConflicts(
         if (r) mark(l, r, w);
       }
     }
-    for (let i = 0; i < candidates.length; i++) {
-      for (let j = i + 1; j < candidates.length; j++) {
-        const a = candidates[i]!;
-        const b = candidates[j]!;
+    // Listeners that lost to an earlier group are out; the rest must be distinct among themselves.
+    const remaining = candidates.filter((l) => !marks.has(l));
+    for (let i = 0; i < remaining.length; i++) {
+      for (let j = i + 1; j < remaining.length; j++) {
+        const a = remaining[i]!;
+        const b = remaining[j]!;
         const r = conflictBetween(a, b);
         if (r) {
           mark(a, r, b);
