@@ -99,14 +99,15 @@ function compileRule(
     if (isRejection(c)) return c;
     compiledMatches.push(c);
   }
-  const filters = compileFilters(env, rule.filters, { routeKind: 'HTTPRoute', level: 'rule', matches });
-  if (filters.invalid) return filters.invalid;
   const timeouts = compileTimeouts(rule.timeouts);
   if (isRejection(timeouts)) return timeouts;
   const retry = compileRetry(rule.retry);
   if (isRejection(retry)) return retry;
   const session = compileSessionPersistence(rule.sessionPersistence);
   if (isRejection(session)) return session;
+  // Filters and backends last: they resolve references, which only a valid rule should record.
+  const filters = compileFilters(env, rule.filters, { routeKind: 'HTTPRoute', level: 'rule', matches });
+  if (filters.invalid) return filters.invalid;
   const action = ruleAction(env, rule.backendRefs, filters.redirect, filters.fail500, 'HTTPRoute', matches);
   if (isRejection(action)) return action;
 
