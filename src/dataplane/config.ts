@@ -143,7 +143,10 @@ export function compileIR(
         continue;
       }
       let list = byPort.get(l.port);
-      if (list === undefined) byPort.set(l.port, (list = []));
+      if (list === undefined) {
+        list = [];
+        byPort.set(l.port, list);
+      }
       list.push(l);
     }
   }

@@ -57,7 +57,8 @@ export class Mirror implements UpstreamHandler {
       this.#queuedBytes += chunk.length;
       return;
     }
-    (this.#queued ??= []).push(chunk);
+    if (this.#queued === null) this.#queued = [];
+    this.#queued.push(chunk);
     this.#queuedBytes += chunk.length;
     if (this.#queuedBytes > MIRROR_BUFFER_LIMIT) this.#stop();
   }

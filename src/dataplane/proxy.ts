@@ -153,13 +153,22 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
 
     const host = normalizeHost(this.authority);
     const listener = lookupHost(config.listeners, host);
-    if (listener === null) return this.#noRoute();
+    if (listener === null) {
+      this.#noRoute();
+      return;
+    }
     this.listener = listener;
     this.listenerLabel = listener.name;
     const table = lookupHost(listener.vhosts, host);
-    if (table === null) return this.#noRoute();
+    if (table === null) {
+      this.#noRoute();
+      return;
+    }
     const route = matchRoute(table, this);
-    if (route === null) return this.#noRoute();
+    if (route === null) {
+      this.#noRoute();
+      return;
+    }
     this.route = route;
     if (route.requestTimeoutMs > 0) this.#requestTimer = setTimeout(this.#onRequestTimeout, route.requestTimeoutMs);
 
@@ -167,10 +176,12 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     if (route.action === ACTION_REDIRECT) {
       const r = route.redirect!;
       const location = redirectLocation(r, route.prefix, listener.scheme, listener.port, host, this.path);
-      return this.respondLocal(r.statusCode, ['location', location], '', ResponseFlag.DirectResponse);
+      this.respondLocal(r.statusCode, ['location', location], '', ResponseFlag.DirectResponse);
+      return;
     }
     if (route.action === ACTION_DIRECT) {
-      return this.respondLocal(route.directStatus, [], route.directBody, ResponseFlag.DirectResponse);
+      this.respondLocal(route.directStatus, [], route.directBody, ResponseFlag.DirectResponse);
+      return;
     }
     this.#forward(route);
   }
@@ -201,7 +212,10 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
       }
     }
     if (backend === null) {
-      if (route.totalWeight === 0) return this.respondLocal(500, [], '', ResponseFlag.InvalidBackend);
+      if (route.totalWeight === 0) {
+        this.respondLocal(500, [], '', ResponseFlag.InvalidBackend);
+        return;
+      }
       let r = Math.random() * route.totalWeight;
       const bs = route.backends;
       backend = bs[bs.length - 1]!;
@@ -215,12 +229,18 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     }
     this.backend = backend;
     const cluster = backend.cluster;
-    if (cluster === null) return this.respondLocal(500, [], '', ResponseFlag.InvalidBackend);
+    if (cluster === null) {
+      this.respondLocal(500, [], '', ResponseFlag.InvalidBackend);
+      return;
+    }
     this.cluster = cluster;
     if (this.#runRequestChain(backend.chain)) return;
     if (pool === null) {
       pool = cluster.pick();
-      if (pool === null) return this.respondLocal(503, [], 'no healthy upstream', ResponseFlag.NoHealthyUpstream);
+      if (pool === null) {
+        this.respondLocal(503, [], 'no healthy upstream', ResponseFlag.NoHealthyUpstream);
+        return;
+      }
       if (session !== null) this.#setSession = sessionToken(cluster, pool);
     }
     const mirrors = this.#mirrorTargets;
@@ -233,7 +253,8 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
   }
 
   mirror(cluster: Cluster): void {
-    (this.#mirrorTargets ??= []).push(cluster);
+    if (this.#mirrorTargets === null) this.#mirrorTargets = [];
+    this.#mirrorTargets.push(cluster);
   }
 
   #attempt(pool: Pool): void {
@@ -290,7 +311,8 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     if (this.#replayable) {
       if (this.#replayBytes + chunk.length <= REPLAY_LIMIT) {
         // Chunks are slices of socket buffers that node does not reuse, so keeping them is safe.
-        (this.#replay ??= []).push(chunk);
+        if (this.#replay === null) this.#replay = [];
+        this.#replay.push(chunk);
         this.#replayBytes += chunk.length;
       } else {
         this.#replayable = false;
@@ -305,7 +327,8 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
       }
       return;
     }
-    (this.#queued ??= []).push(chunk);
+    if (this.#queued === null) this.#queued = [];
+    this.#queued.push(chunk);
     this.#queuedBytes += chunk.length;
     if (this.#queuedBytes > REPLAY_LIMIT && !this.#pausedForQueue) {
       this.#pausedForQueue = true;
@@ -335,7 +358,7 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     this.#clearTryTimer();
     const route = this.route!;
     const retry = route.retry;
-    if (retry !== null && retry.codes.includes(status) && this.#canRetry()) {
+    if (retry?.codes.includes(status) && this.#canRetry()) {
       this.#retryLater(retry.backoffMs);
       return;
     }
@@ -408,7 +431,7 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     const retry = this.route?.retry ?? null;
     const connectFailure = up === null;
     // A reused keep-alive socket the upstream closed meanwhile: replay once on a fresh connection.
-    if (up !== null && up.reused && beforeResponse && this.#replayFits()) {
+    if (up?.reused && beforeResponse && this.#replayFits()) {
       this.#releasePool();
       this.attempts--;
       this.#attempt(this.#pickAgain());
@@ -465,7 +488,10 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     this.#releasePool();
     const cluster = this.cluster!;
     const next = cluster.pick();
-    if (next === null) return this.respondLocal(503, [], 'no healthy upstream', ResponseFlag.NoHealthyUpstream);
+    if (next === null) {
+      this.respondLocal(503, [], 'no healthy upstream', ResponseFlag.NoHealthyUpstream);
+      return;
+    }
     if (backoffMs > 0) {
       this.#retryTimer = setTimeout(() => {
         this.#retryTimer = null;

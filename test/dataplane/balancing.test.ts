@@ -4,7 +4,19 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { createDataPlane } from '../../src/dataplane/index.ts';
 import type { HTTPRouteIR } from '../../src/ir/types.ts';
-import { cluster, echoServer, type EchoServer, forward, freePort, json, match, RecordingObserver, request, route, simpleIR } from './helpers.ts';
+import {
+  cluster,
+  echoServer,
+  type EchoServer,
+  forward,
+  freePort,
+  json,
+  match,
+  RecordingObserver,
+  request,
+  route,
+  simpleIR,
+} from './helpers.ts';
 
 const obs = new RecordingObserver();
 const dp = createDataPlane({ bindAddress: '127.0.0.1', observer: obs });
@@ -39,14 +51,23 @@ before(async () => {
         prefixRoute('/invalid-share', { action: forward(['a', 1], [null, 1]) }),
         prefixRoute('/rr', { action: forward('abc-rr') }),
         prefixRoute('/lr', { action: forward('abc-lr') }),
-        prefixRoute('/retry', { action: forward('flaky'), retry: { attempts: 2, codes: [503], backoffMs: 5, onConnectFailure: true } }),
+        prefixRoute('/retry', {
+          action: forward('flaky'),
+          retry: { attempts: 2, codes: [503], backoffMs: 5, onConnectFailure: true },
+        }),
         prefixRoute('/noretry', { action: forward('flaky') }),
         prefixRoute('/retry-connect', {
           action: forward('dead-then-a'),
           retry: { attempts: 3, codes: [], backoffMs: 0, onConnectFailure: true },
         }),
-        prefixRoute('/cookie', { action: forward('abc-rr'), sessionPersistence: { type: 'Cookie', name: 'sp', absoluteTimeoutMs: 60000 } }),
-        prefixRoute('/header-session', { action: forward('abc-rr'), sessionPersistence: { type: 'Header', name: 'X-Session' } }),
+        prefixRoute('/cookie', {
+          action: forward('abc-rr'),
+          sessionPersistence: { type: 'Cookie', name: 'sp', absoluteTimeoutMs: 60000 },
+        }),
+        prefixRoute('/header-session', {
+          action: forward('abc-rr'),
+          sessionPersistence: { type: 'Header', name: 'X-Session' },
+        }),
       ],
       [
         cluster('a', [a.port]),

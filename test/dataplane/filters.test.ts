@@ -4,7 +4,18 @@ import { modifyPath } from '../../src/dataplane/filters/path.ts';
 import { redirectLocation } from '../../src/dataplane/filters/redirect.ts';
 import { createDataPlane } from '../../src/dataplane/index.ts';
 import type { HTTPFilterIR, HTTPRouteIR } from '../../src/ir/types.ts';
-import { cluster, echoServer, type EchoServer, forward, freePort, json, match, request, route, simpleIR } from './helpers.ts';
+import {
+  cluster,
+  echoServer,
+  type EchoServer,
+  forward,
+  freePort,
+  json,
+  match,
+  request,
+  route,
+  simpleIR,
+} from './helpers.ts';
 
 const dp = createDataPlane({ bindAddress: '127.0.0.1' });
 let port = 0;
@@ -52,30 +63,48 @@ before(async () => {
       filters: [
         {
           type: 'ResponseHeaderModifier',
-          modifier: { set: [{ name: 'X-Set', value: 'new' }], add: [{ name: 'X-Add', value: 'a1' }], remove: ['x-remove'] },
+          modifier: {
+            set: [{ name: 'X-Set', value: 'new' }],
+            add: [{ name: 'X-Add', value: 'a1' }],
+            remove: ['x-remove'],
+          },
         },
       ],
     }),
     prefixRoute('/prefix/one', {
-      filters: [{ type: 'URLRewrite', path: { type: 'ReplacePrefixMatch', value: '/one' }, hostname: 'rewritten.example' }],
+      filters: [
+        { type: 'URLRewrite', path: { type: 'ReplacePrefixMatch', value: '/one' }, hostname: 'rewritten.example' },
+      ],
     }),
     prefixRoute('/full', { filters: [{ type: 'URLRewrite', path: { type: 'ReplaceFullPath', value: '/one' } }] }),
     prefixRoute('/redirect', {
       action: {
         type: 'Redirect',
-        redirect: { scheme: 'https', hostname: 'example.org', statusCode: 301, path: { type: 'ReplacePrefixMatch', value: '/r' } },
+        redirect: {
+          scheme: 'https',
+          hostname: 'example.org',
+          statusCode: 301,
+          path: { type: 'ReplacePrefixMatch', value: '/r' },
+        },
       },
     }),
     prefixRoute('/redirect-port', { action: { type: 'Redirect', redirect: { statusCode: 302 } } }),
     prefixRoute('/mirror', { filters: [{ type: 'RequestMirror', cluster: 'm', numerator: 1, denominator: 1 }] }),
-    prefixRoute('/never-mirror', { filters: [{ type: 'RequestMirror', cluster: 'm', numerator: 0, denominator: 100 }] }),
+    prefixRoute('/never-mirror', {
+      filters: [{ type: 'RequestMirror', cluster: 'm', numerator: 0, denominator: 100 }],
+    }),
     prefixRoute('/cors', { filters: [cors] }),
     route({
       match: match({ path: { type: 'PathPrefix', value: '/backend-filter' } }),
       action: forward([
         'a',
         1,
-        [{ type: 'RequestHeaderModifier', modifier: { set: [{ name: 'x-backend-filter', value: 'yes' }], add: [], remove: [] } }],
+        [
+          {
+            type: 'RequestHeaderModifier',
+            modifier: { set: [{ name: 'x-backend-filter', value: 'yes' }], add: [], remove: [] },
+          },
+        ],
       ]),
     }),
   ];
@@ -89,7 +118,9 @@ after(async () => {
 });
 
 test('RequestHeaderModifier: set, add (appends), remove; names case-insensitive', async () => {
-  const r = await json(port, '/reqmod', { headers: { 'x-set': 'orig', 'X-Add': 'first', 'x-remove': 'bye', 'x-other': '1' } });
+  const r = await json(port, '/reqmod', {
+    headers: { 'x-set': 'orig', 'X-Add': 'first', 'x-remove': 'bye', 'x-other': '1' },
+  });
   assert.equal(r.json.headers['x-set'], 'set-value');
   assert.equal(r.json.headers['x-add'], 'first,added');
   assert.equal(r.json.headers['x-remove'], undefined);
@@ -114,7 +145,8 @@ test('URLRewrite: prefix and full path, hostname, query kept', async () => {
 });
 
 test('modifyPath slash rules', () => {
-  const p = (prefix: string, value: string, path: string) => modifyPath({ type: 'ReplacePrefixMatch', value }, prefix, path);
+  const p = (prefix: string, value: string, path: string) =>
+    modifyPath({ type: 'ReplacePrefixMatch', value }, prefix, path);
   assert.equal(p('/prefix/one', '/one', '/prefix/one/two'), '/one/two');
   assert.equal(p('/strip-prefix', '/', '/strip-prefix/three'), '/three');
   assert.equal(p('/strip-prefix', '/', '/strip-prefix'), '/');
@@ -158,7 +190,11 @@ test('RequestMirror copies requests (with body) and ignores the response; fracti
 test('CORS preflight answered by the gateway; simple requests get allow-origin', async () => {
   const pre = await request(port, '/cors', {
     method: 'OPTIONS',
-    headers: { origin: 'https://xpto.www.bar.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-header-1' },
+    headers: {
+      origin: 'https://xpto.www.bar.com',
+      'access-control-request-method': 'GET',
+      'access-control-request-headers': 'x-header-1',
+    },
   });
   assert.equal(pre.status, 200);
   assert.equal(pre.headers['access-control-allow-origin'], 'https://xpto.www.bar.com');

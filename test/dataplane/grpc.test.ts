@@ -55,7 +55,9 @@ before(async () => {
     },
   });
   const upstreamPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   port = await freePort();
   const deadPort = await freePort();
@@ -63,8 +65,16 @@ before(async () => {
     simpleIR(
       port,
       [
-        route({ match: match({ path: { type: 'PathPrefix', value: '/test.Echo' } }), action: forward('grpc'), grpc: true }),
-        route({ match: match({ path: { type: 'PathPrefix', value: '/dead.Svc' } }), action: forward('dead'), grpc: true }),
+        route({
+          match: match({ path: { type: 'PathPrefix', value: '/test.Echo' } }),
+          action: forward('grpc'),
+          grpc: true,
+        }),
+        route({
+          match: match({ path: { type: 'PathPrefix', value: '/dead.Svc' } }),
+          action: forward('dead'),
+          grpc: true,
+        }),
       ],
       [cluster('grpc', [upstreamPort], { protocol: 'h2c' }), cluster('dead', [deadPort], { protocol: 'h2c' })],
     ),
@@ -81,7 +91,11 @@ function client(): grpc.Client {
   return new Client('127.0.0.1:' + port, grpc.credentials.createInsecure());
 }
 
-function unary(c: grpc.Client, path: string, body: string): Promise<{ err: grpc.ServiceError | null; value?: Buffer; trailers?: grpc.Metadata }> {
+function unary(
+  c: grpc.Client,
+  path: string,
+  body: string,
+): Promise<{ err: grpc.ServiceError | null; value?: Buffer; trailers?: grpc.Metadata }> {
   return new Promise((resolve) => {
     let trailers: grpc.Metadata | undefined;
     const call = c.makeUnaryRequest(path, identity, identity, Buffer.from(body), (err, value) => {

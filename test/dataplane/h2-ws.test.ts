@@ -8,7 +8,17 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createDataPlane } from '../../src/dataplane/index.ts';
-import { cluster, echoServer, type EchoServer, forward, freePort, match, RecordingObserver, route, simpleIR } from './helpers.ts';
+import {
+  cluster,
+  echoServer,
+  type EchoServer,
+  forward,
+  freePort,
+  match,
+  RecordingObserver,
+  route,
+  simpleIR,
+} from './helpers.ts';
 
 const obs = new RecordingObserver();
 const dp = createDataPlane({ bindAddress: '127.0.0.1', observer: obs });
@@ -24,9 +34,14 @@ function startWsServer(): Promise<void> {
   wsServer = http.createServer((_req, res) => res.end('not a websocket'));
   wsServer.on('upgrade', (req, socket: net.Socket) => {
     const key = req.headers['sec-websocket-key'] as string;
-    const accept = crypto.createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+    const accept = crypto
+      .createHash('sha1')
+      .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+      .digest('base64');
     socket.write(
-      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ' + accept + '\r\n\r\n',
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ' +
+        accept +
+        '\r\n\r\n',
     );
     socket.on('data', (buf: Buffer) => {
       const opcode = buf[0]! & 0x0f;
@@ -60,7 +75,14 @@ before(async () => {
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('end', () => {
       stream.respond({ ':status': 200, 'content-type': 'application/json', 'x-upstream': 'h2' });
-      stream.end(JSON.stringify({ path: headers[':path'], method: headers[':method'], authority: headers[':authority'], body: Buffer.concat(chunks).toString() }));
+      stream.end(
+        JSON.stringify({
+          path: headers[':path'],
+          method: headers[':method'],
+          authority: headers[':authority'],
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
     });
   });
   await new Promise<void>((r) => h2Upstream.listen(0, '127.0.0.1', r));
@@ -74,7 +96,11 @@ before(async () => {
         route({ match: match({ path: { type: 'PathPrefix', value: '/h2up' } }), action: forward('h2') }),
         route({ action: forward('h1') }),
       ],
-      [cluster('h1', [echo.port]), cluster('ws', [wsPort], { protocol: 'ws' }), cluster('h2', [h2Port], { protocol: 'h2c' })],
+      [
+        cluster('h1', [echo.port]),
+        cluster('ws', [wsPort], { protocol: 'ws' }),
+        cluster('h2', [h2Port], { protocol: 'h2c' }),
+      ],
     ),
     'v1',
   );
@@ -107,7 +133,9 @@ test('WebSocket to a plain http1 cluster works too, and a non-101 answer is a no
     let data = '';
     s.on('data', (c) => (data += c));
     s.on('close', () => resolve(data));
-    s.write('GET /plain HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: abc\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    s.write(
+      'GET /plain HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: abc\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
     setTimeout(() => s.end(), 200);
   });
   // node:http without an upgrade listener answers and closes; the proxy forwards that answer.
@@ -161,7 +189,12 @@ test('h2c upstream cluster from HTTP/1.1 and HTTP/2 clients', async () => {
 });
 
 test('HTTP/1.1 Upgrade: h2c (curl --http2)', async () => {
-  const { stdout } = await promisify(execFile)('/usr/bin/curl', ['-s', '-i', '--http2', 'http://127.0.0.1:' + port + '/upgraded?q=1']);
+  const { stdout } = await promisify(execFile)('/usr/bin/curl', [
+    '-s',
+    '-i',
+    '--http2',
+    'http://127.0.0.1:' + port + '/upgraded?q=1',
+  ]);
   assert.match(stdout, /HTTP\/1.1 101 Switching Protocols/);
   assert.match(stdout, /HTTP\/2 200/);
   const body = stdout.slice(stdout.lastIndexOf('\r\n\r\n') + 4);

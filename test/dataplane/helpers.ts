@@ -95,7 +95,7 @@ export interface EchoServer {
 /** An upstream that answers JSON describing the request (like the conformance echo backend). */
 export async function echoServer(
   name: string,
-  handler?: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => boolean | void,
+  handler?: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => boolean | undefined,
 ): Promise<EchoServer> {
   const state = { requests: 0 } as EchoServer;
   const server = http.createServer((req, res) => {
@@ -130,6 +130,9 @@ export async function echoServer(
     });
   return state;
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: test responses are free-form JSON
+type Json = any;
 
 export interface Reply {
   status: number;
@@ -170,8 +173,9 @@ export async function json(
   port: number,
   path: string,
   opts: Parameters<typeof request>[2] = {},
-): Promise<Reply & { json: any }> {
+): Promise<Reply & { json: Json }> {
   const r = await request(port, path, opts);
+  // biome-ignore lint/suspicious/noExplicitAny: test responses are free-form JSON
   let parsed: any = null;
   try {
     parsed = JSON.parse(r.body);

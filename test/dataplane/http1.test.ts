@@ -86,15 +86,13 @@ before(async () => {
         action: forward('slow'),
         timeouts: { backendRequestMs: 100 },
       }),
-      route({ match: match({ path: { type: 'PathPrefix', value: '/direct' } }), action: { type: 'DirectResponse', status: 418, body: 'teapot' } }),
+      route({
+        match: match({ path: { type: 'PathPrefix', value: '/direct' } }),
+        action: { type: 'DirectResponse', status: 418, body: 'teapot' },
+      }),
       route({ match: match({ path: { type: 'PathPrefix', value: '/' } }), action: forward('a') }),
     ],
-    [
-      cluster('a', [echo.port]),
-      cluster('slow', [slow.port]),
-      cluster('empty', []),
-      cluster('dead', [deadPort]),
-    ],
+    [cluster('a', [echo.port]), cluster('slow', [slow.port]), cluster('empty', []), cluster('dead', [deadPort])],
   );
   // Only /nomatch-host paths fall through... the catch-all matches everything else.
   const res = await dp.apply(ir, 'v1');
@@ -267,7 +265,10 @@ test('keep-alive: downstream connection reused, upstream connections pooled', as
 });
 
 test('pipelined requests are answered in order', async () => {
-  const out = await raw(port, 'GET /p1 HTTP/1.1\r\nHost: x\r\n\r\nGET /p2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const out = await raw(
+    port,
+    'GET /p1 HTTP/1.1\r\nHost: x\r\n\r\nGET /p2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+  );
   const first = out.indexOf('"path":"/p1"');
   const second = out.indexOf('"path":"/p2"');
   assert.ok(first !== -1 && second > first, out);
@@ -301,7 +302,14 @@ test('HTTP/1.0 client gets a close-delimited or sized response', async () => {
 test('expect: 100-continue is answered by the gateway', async () => {
   const r = await new Promise<string>((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path: '/echo-body', method: 'POST', agent: false, headers: { expect: '100-continue', 'content-length': 2 } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/echo-body',
+        method: 'POST',
+        agent: false,
+        headers: { expect: '100-continue', 'content-length': 2 },
+      },
       (res) => {
         let s = '';
         res.on('data', (c) => (s += c));

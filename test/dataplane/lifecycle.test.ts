@@ -5,7 +5,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createDataPlane } from '../../src/dataplane/index.ts';
-import { cluster, echoServer, type EchoServer, forward, freePort, ir, json, listener, match, raw, RecordingObserver, request, route, simpleIR } from './helpers.ts';
+import {
+  cluster,
+  echoServer,
+  type EchoServer,
+  forward,
+  freePort,
+  ir,
+  json,
+  listener,
+  match,
+  raw,
+  RecordingObserver,
+  request,
+  route,
+  simpleIR,
+} from './helpers.ts';
 
 let a: EchoServer;
 let b: EchoServer;
@@ -30,7 +45,11 @@ test('config swap under load: zero failed requests, zero resets, sockets survive
   const port = await freePort();
   const dp = createDataPlane({ bindAddress: '127.0.0.1' });
   const version = (i: number) =>
-    simpleIR(port, [route({ action: forward(i % 2 === 0 ? 'a' : 'b') })], [cluster('a', [a.port]), cluster('b', [b.port])]);
+    simpleIR(
+      port,
+      [route({ action: forward(i % 2 === 0 ? 'a' : 'b') })],
+      [cluster('a', [a.port]), cluster('b', [b.port])],
+    );
   await dp.apply(version(0), 'v0');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   let ok = 0;
@@ -85,7 +104,10 @@ test('a port in use is reported while other listeners keep serving; removed port
   const good = await freePort();
   const dp = createDataPlane({ bindAddress: '127.0.0.1' });
   const both = ir(
-    [listener(busy, [{ hostname: '*', routes: [route({ action: forward('a') })] }]), listener(good, [{ hostname: '*', routes: [route({ action: forward('a') })] }])],
+    [
+      listener(busy, [{ hostname: '*', routes: [route({ action: forward('a') })] }]),
+      listener(good, [{ hostname: '*', routes: [route({ action: forward('a') })] }]),
+    ],
     [cluster('a', [a.port])],
   );
   const res = await dp.apply(both, 'v1');
@@ -94,14 +116,20 @@ test('a port in use is reported while other listeners keep serving; removed port
   assert.equal(res.errors[0]!.code, 'EADDRINUSE');
   assert.equal(res.errors[0]!.listener, 'default/gw/http-' + busy);
   assert.equal((await request(good, '/')).status, 200);
-  assert.deepEqual(dp.listening().map((l) => l.port), [good]);
+  assert.deepEqual(
+    dp.listening().map((l) => l.port),
+    [good],
+  );
   // Once the blocker goes away, the next apply binds it.
   await new Promise((r) => blocker.close(r));
   const res2 = await dp.apply(both, 'v2');
   assert.deepEqual(res2.errors, []);
   assert.equal((await request(busy, '/')).status, 200);
   // Removing a listener closes its port.
-  await dp.apply(ir([listener(good, [{ hostname: '*', routes: [route({ action: forward('a') })] }])], [cluster('a', [a.port])]), 'v3');
+  await dp.apply(
+    ir([listener(good, [{ hostname: '*', routes: [route({ action: forward('a') })] }])], [cluster('a', [a.port])]),
+    'v3',
+  );
   await new Promise((r) => setTimeout(r, 50));
   await assert.rejects(request(busy, '/'));
   await dp.close({ graceMs: 100 });
@@ -143,11 +171,31 @@ test('listener isolation on a shared port: Host picks exact, then wildcard, then
   const port = await freePort();
   const dp = createDataPlane({ bindAddress: '127.0.0.1' });
   const mk = (hostname: string | null, c: string) =>
-    listener(port, [{ hostname: hostname ?? '*', routes: [route({ match: match({ path: { type: 'PathPrefix', value: hostname === null ? '/' : '/only' } }), action: forward(c) })] }], {
-      hostname,
-      name: 'l-' + (hostname ?? 'any'),
-    });
-  await dp.apply(ir([mk(null, 'a'), mk('*.example.com', 'b'), mk('foo.example.com', 'a')], [cluster('a', [a.port]), cluster('b', [b.port])]), 'v1');
+    listener(
+      port,
+      [
+        {
+          hostname: hostname ?? '*',
+          routes: [
+            route({
+              match: match({ path: { type: 'PathPrefix', value: hostname === null ? '/' : '/only' } }),
+              action: forward(c),
+            }),
+          ],
+        },
+      ],
+      {
+        hostname,
+        name: 'l-' + (hostname ?? 'any'),
+      },
+    );
+  await dp.apply(
+    ir(
+      [mk(null, 'a'), mk('*.example.com', 'b'), mk('foo.example.com', 'a')],
+      [cluster('a', [a.port]), cluster('b', [b.port])],
+    ),
+    'v1',
+  );
   assert.equal((await json(port, '/only', { headers: { host: 'x.example.com' } })).json.backend, 'b');
   assert.equal((await json(port, '/only', { headers: { host: 'foo.example.com' } })).json.backend, 'a');
   // The wildcard listener has no "/" route; it must not fall through to the catch-all listener.
@@ -161,7 +209,11 @@ test('access records carry every field; connection hooks fire', async () => {
   const port = await freePort();
   const dp = createDataPlane({ bindAddress: '127.0.0.1', observer: obs });
   await dp.apply(simpleIR(port, [route({ action: forward('a') })], [cluster('a', [a.port])]), 'v1');
-  await request(port, '/rec?q=1', { method: 'POST', body: 'abcd', headers: { 'user-agent': 'ua-test', host: 'h.example' } });
+  await request(port, '/rec?q=1', {
+    method: 'POST',
+    body: 'abcd',
+    headers: { 'user-agent': 'ua-test', host: 'h.example' },
+  });
   await new Promise((r) => setTimeout(r, 20));
   const r = obs.records[0]!;
   assert.equal(r.method, 'POST');

@@ -41,7 +41,10 @@ test('HTTP/1.0 closes unless keep-alive', () => {
 
 test('framing: content-length and chunked', () => {
   assert.equal(parseReq('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n').contentLength, 5);
-  assert.equal(parseReq('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n').contentLength, 5);
+  assert.equal(
+    parseReq('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n').contentLength,
+    5,
+  );
   assert.equal(parseReq('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n').chunked, true);
 });
 
@@ -104,7 +107,7 @@ test('chunked decoder: split at every byte, extensions, trailers', () => {
       assert.notEqual(end, -1);
       rest = second.subarray(end).toString();
     } else {
-      rest = wire.subarray(end).toString() ;
+      rest = wire.subarray(end).toString();
     }
     assert.equal(Buffer.concat(out).toString(), 'hello world');
     assert.equal(rest, 'NEXT');

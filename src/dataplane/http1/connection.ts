@@ -187,13 +187,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.protocol = head.minor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
     if (head.close) this.#closeAfter = true;
     let headers = head.headers;
-    if (head.hopByHop !== null) {
-      const drop = head.hopByHop;
-      const kept: string[] = [];
-      for (let i = 0; i < headers.length; i += 2)
-        if (!drop.includes(headers[i]!)) kept.push(headers[i]!, headers[i + 1]!);
-      headers = kept;
-    }
+    if (head.hopByHop !== null) headers = withoutNames(headers, head.hopByHop);
     const hasBody = head.chunked || head.contentLength > 0;
     let upgrade: string | null = null;
     if (head.upgrade !== null) {
@@ -244,7 +238,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     try {
       if (this.#bodyMode === B_LENGTH) {
         const avail = buf.length - pos;
-        const n = avail < this.#remaining ? avail : this.#remaining;
+        const n = Math.min(avail, this.#remaining);
         this.#remaining -= n;
         const ex = this.#ex;
         if (n > 0 && ex !== null) ex.onRequestData(pos === 0 && n === buf.length ? buf : buf.subarray(pos, pos + n));
@@ -284,7 +278,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #protocolError(status: number): void {
     if (this.#state === S_CLOSED) return;
     const ex = this.#ex;
-    if (ex !== null && ex.headSent) {
+    if (ex?.headSent) {
       this.socket.destroy();
       return;
     }

@@ -138,7 +138,10 @@ function parseConnection(value: string, info: FieldInfo): void {
     if (t === 'close') info.connClose = true;
     else if (t === 'keep-alive') info.connKeepAlive = true;
     else if (t === 'upgrade') info.connUpgrade = true;
-    else if (t !== '') (info.hopByHop ??= []).push(t);
+    else if (t !== '') {
+      if (info.hopByHop === null) info.hopByHop = [];
+      info.hopByHop.push(t);
+    }
   }
 }
 

@@ -273,7 +273,7 @@ export class H1Connection implements UpstreamStream {
       case BODY_LENGTH: {
         const avail = buf.length - pos;
         if (avail === 0) return;
-        const n = avail < this.#remaining ? avail : this.#remaining;
+        const n = Math.min(avail, this.#remaining);
         h.onUpstreamData(pos === 0 && n === buf.length ? buf : buf.subarray(pos, pos + n));
         this.#remaining -= n;
         if (this.#remaining === 0 && this.handler === h) this.#complete(avail > n);
