@@ -13,6 +13,7 @@ import {
   SUPPORTED_PROTOCOLS,
   type Verdict,
 } from './state.ts';
+import { applyTLSOptions } from './tlsoptions.ts';
 
 const HOSTNAME_RE = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const IPV4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -129,6 +130,7 @@ function resolveCertificates(l: ListenerState, certs: CertificateResolver, from:
   if (mode === 'Passthrough') {
     // certificateRefs are ignored in Passthrough mode (spec): nothing to resolve.
     l.ir.tls = { mode, certificates: [] };
+    // Passthrough does not do TLS itself, so TLS settings do not apply; they are not an error.
     return [];
   }
   const problems: Verdict[] = [];
@@ -145,6 +147,8 @@ function resolveCertificates(l: ListenerState, certs: CertificateResolver, from:
     l.certificates.push({ ...r.certificate, dnsNames: [...r.certificate.dnsNames] });
   }
   l.ir.tls = { mode, certificates: l.certificates };
+  const optionProblem = applyTLSOptions(l.ir.tls, l.listener.tls?.options);
+  if (optionProblem) l.accepted = optionProblem;
   if (l.certificates.length === 0) {
     l.notProgrammed = {
       status: false,
