@@ -15,7 +15,8 @@ export class PoolRegistry {
 
   get(protocol: string, address: EndpointAddress): Pool {
     const h2 = protocol === 'h2c' || protocol === 'h2';
-    const key = (h2 ? 'h2|' : 'h1|') + (address.unixPath ?? address.host + '|' + address.port);
+    let key = (h2 ? 'h2|' : 'h1|') + (address.unixPath ?? address.host + '|' + address.port);
+    if (address.tls !== undefined) key += '|tls|' + JSON.stringify(address.tls);
     let p = this.#pools.get(key);
     if (p === undefined) {
       p = h2 ? new H2Pool(address) : new H1Pool(address);
@@ -69,7 +70,7 @@ export class Cluster {
     this.#onChange = onChange;
     const ready = ir.endpoints.filter((e) => e.ready);
     this.endpoints = ready.map((e) =>
-      registry.get(ir.protocol, { host: e.address, port: e.port, unixPath: e.unixPath }),
+      registry.get(ir.protocol, { host: e.address, port: e.port, unixPath: e.unixPath, tls: ir.tls }),
     );
     if (ir.discovery === 'dns' && ready.some((e) => e.unixPath === undefined && net.isIP(e.address) === 0)) {
       void this.#refresh();
@@ -100,7 +101,9 @@ export class Cluster {
     for (const e of ir.endpoints) {
       if (!e.ready) continue;
       if (e.unixPath !== undefined || net.isIP(e.address) !== 0) {
-        next.push(this.#registry.get(ir.protocol, { host: e.address, port: e.port, unixPath: e.unixPath }));
+        next.push(
+          this.#registry.get(ir.protocol, { host: e.address, port: e.port, unixPath: e.unixPath, tls: ir.tls }),
+        );
         continue;
       }
       let addresses: string[];
@@ -112,7 +115,7 @@ export class Cluster {
         continue;
       }
       for (const a of addresses) {
-        const p = this.#registry.get(ir.protocol, { host: a, port: e.port, unixPath: undefined });
+        const p = this.#registry.get(ir.protocol, { host: a, port: e.port, unixPath: undefined, tls: ir.tls });
         p.resolvedFrom = e.address;
         next.push(p);
       }

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { isHopOrFraming } from '../http1/serializer.ts';
 import type { UpstreamHandler, UpstreamStream } from './handler.ts';
 import type { EndpointAddress } from './pool.ts';
+import { tlsConnect } from './tls.ts';
 
 const { HTTP2_HEADER_STATUS } = http2.constants;
 
@@ -165,11 +166,15 @@ export class H2Pool {
     if (s !== null && !s.closed && !s.destroyed) return s;
     const a = this.address;
     const host = net.isIPv6(a.host) ? '[' + a.host + ']' : a.host;
-    const session = http2.connect(a.unixPath !== undefined ? 'http://localhost' : 'http://' + host + ':' + a.port, {
-      createConnection:
-        a.unixPath !== undefined
-          ? () => net.connect({ path: a.unixPath! })
-          : () => net.connect({ host: a.host, port: a.port }),
+    const authority = a.unixPath !== undefined ? 'localhost' : host + ':' + a.port;
+    const t = a.tls;
+    const session = http2.connect((t !== undefined ? 'https://' : 'http://') + authority, {
+      createConnection: () => {
+        if (t !== undefined) return tlsConnect(a, t, ['h2']);
+        return a.unixPath !== undefined
+          ? net.connect({ path: a.unixPath })
+          : net.connect({ host: a.host, port: a.port });
+      },
     });
     const forget = (): void => {
       if (this.#session === session) this.#session = null;

@@ -5,7 +5,9 @@ import net from 'node:net';
 import { ChunkedDecoder, findHeadEnd, HttpParseError, MAX_HEAD_BYTES, parseResponseHead } from '../http1/parser.ts';
 import { serializeRequestHead } from '../http1/serializer.ts';
 import { withoutNames } from '../headers.ts';
+import type { UpstreamTLSIR } from '../../ir/types.ts';
 import type { UpstreamHandler, UpstreamStream } from './handler.ts';
+import { tlsConnect } from './tls.ts';
 
 export const MAX_IDLE_PER_ENDPOINT = 256;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -31,6 +33,8 @@ export interface EndpointAddress {
   readonly host: string;
   readonly port: number;
   readonly unixPath: string | undefined;
+  /** Upstream TLS (BackendTLSPolicy); absent for cleartext. */
+  readonly tls?: UpstreamTLSIR;
 }
 
 export class H1Connection implements UpstreamStream {
@@ -51,11 +55,11 @@ export class H1Connection implements UpstreamStream {
   #upgrade = false;
   #sawResponseByte = false;
 
-  constructor(pool: H1Pool, socket: net.Socket) {
+  constructor(pool: H1Pool, socket: net.Socket, secure: boolean) {
     this.pool = pool;
     this.socket = socket;
     this.hostLabel = pool.label;
-    socket.on('connect', this.#onConnect);
+    socket.on(secure ? 'secureConnect' : 'connect', this.#onConnect);
     socket.on('data', this.#onData);
     socket.on('drain', this.#onDrain);
     socket.on('error', this.#onError);
@@ -353,9 +357,12 @@ export class H1Pool {
       }
     }
     const a = this.address;
-    const socket =
-      a.unixPath !== undefined ? net.connect({ path: a.unixPath }) : net.connect({ host: a.host, port: a.port });
-    const c = new H1Connection(this, socket);
+    let socket: net.Socket;
+    if (a.tls !== undefined) socket = tlsConnect(a, a.tls, ['http/1.1']);
+    else
+      socket =
+        a.unixPath !== undefined ? net.connect({ path: a.unixPath }) : net.connect({ host: a.host, port: a.port });
+    const c = new H1Connection(this, socket, a.tls !== undefined);
     this.#all.add(c);
     c.attach(handler, false, fresh);
   }
