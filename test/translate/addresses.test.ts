@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyzeAddresses } from '../../src/translate/gateway.ts';
+import { analyzeAddresses } from '../../src/translate/addresses.ts';
 
 test('no addresses: the default address is reported and the IR binds everything', () => {
   assert.deepEqual(analyzeAddresses(undefined), {
