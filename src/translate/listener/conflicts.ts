@@ -144,26 +144,36 @@ export function detectOverlappingTLS(listeners: readonly ListenerState[]): void 
       const a = https[i]!;
       const b = https[j]!;
       if (a.listener.port !== b.listener.port) continue;
-      const certOverlap = certificatesOverlap(a, b);
-      if (certOverlap) {
-        a.overlappingTLS = overlapVerdict('OverlappingCertificates', a, b, certOverlap);
-        b.overlappingTLS = overlapVerdict('OverlappingCertificates', b, a, certOverlap);
+      const names = certificatesOverlap(a, b);
+      if (names) {
+        a.overlappingTLS = overlapVerdict('OverlappingCertificates', a, b, names[0], names[1]);
+        b.overlappingTLS = overlapVerdict('OverlappingCertificates', b, a, names[1], names[0]);
       } else if (hostnamesOverlap(a.ir.hostname, b.ir.hostname)) {
-        if (a.overlappingTLS?.reason !== 'OverlappingCertificates')
-          a.overlappingTLS = overlapVerdict('OverlappingHostnames', a, b);
-        if (b.overlappingTLS?.reason !== 'OverlappingCertificates')
-          b.overlappingTLS = overlapVerdict('OverlappingHostnames', b, a);
+        for (const [l, other] of [
+          [a, b],
+          [b, a],
+        ] as const) {
+          if (l.overlappingTLS?.reason === 'OverlappingCertificates') continue;
+          l.overlappingTLS = overlapVerdict(
+            'OverlappingHostnames',
+            l,
+            other,
+            l.ir.hostname ?? '*',
+            other.ir.hostname ?? '*',
+          );
+        }
       }
     }
   }
 }
 
-function certificatesOverlap(a: ListenerState, b: ListenerState): string | null {
+/** The first pair of overlapping certificate names (a's, b's), or null. */
+function certificatesOverlap(a: ListenerState, b: ListenerState): [string, string] | null {
   for (const ca of a.certificates) {
     for (const cb of b.certificates) {
       for (const na of ca.dnsNames) {
         for (const nb of cb.dnsNames) {
-          if (hostnamesOverlap(na, nb)) return na === nb ? na : `${na} and ${nb}`;
+          if (hostnamesOverlap(na, nb)) return [na, nb];
         }
       }
     }
@@ -171,11 +181,13 @@ function certificatesOverlap(a: ListenerState, b: ListenerState): string | null 
   return null;
 }
 
-function overlapVerdict(reason: string, l: ListenerState, other: ListenerState, names?: string): Verdict {
+// What the other listener has is only named when it lives in the same namespace.
+function overlapVerdict(reason: string, l: ListenerState, other: ListenerState, mine: string, theirs: string): Verdict {
   const who = describeOthers(l, [other]);
-  const message =
-    reason === 'OverlappingCertificates'
-      ? `certificate names (${names}) overlap with those of ${who} on port ${l.listener.port}`
-      : `hostname "${l.ir.hostname ?? '*'}" overlaps with hostname "${other.ir.hostname ?? '*'}" of ${who} on port ${l.listener.port}`;
+  const visible = ownerNamespace(other) === ownerNamespace(l);
+  const what = reason === 'OverlappingCertificates' ? 'certificate name' : 'hostname';
+  const message = visible
+    ? `${what} "${mine}" overlaps with ${what} "${theirs}" of ${who} on port ${l.listener.port}`
+    : `${what} "${mine}" overlaps with that of ${who} on port ${l.listener.port}`;
   return { status: true, reason, message };
 }
