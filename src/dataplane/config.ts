@@ -4,6 +4,7 @@ import type { ClusterIR, HTTPRouteIR, IR, ListenerIR, RedirectIR, RetryIR, Sessi
 import { compileChain, type FilterChain, type FilterCompileContext } from './filters/index.ts';
 import { compileHostTable, type HostTable } from './router/hosts.ts';
 import { compileRouteTable, type RouteTable } from './router/compile.ts';
+import { compilePortTLS, type PortTLS } from './tls.ts';
 import { Cluster, type PoolRegistry } from './upstream/cluster.ts';
 
 export const ACTION_FORWARD = 0;
@@ -52,8 +53,12 @@ export interface PortConfig {
   /** "port/<n>" for access logs when no listener matched. */
   readonly portLabel: string;
   readonly listeners: HostTable<CompiledListener>;
-  /** Protocol of the listeners bound here (all listeners on one port share it). */
+  /** Protocol of the listeners bound here (all listeners on one port share it): 'HTTP' or 'HTTPS'. */
   readonly protocol: string;
+  /** HTTPS ports: certificates and client validation; null for cleartext. */
+  readonly tls: PortTLS | null;
+  /** Label for connection hooks: the listener name when the port has one listener, else "port/<n>". */
+  readonly connectionLabel: string;
 }
 
 export interface CompiledIR {
@@ -138,7 +143,7 @@ export function compileIR(
   const unsupported: CompiledIR['unsupported'] = [];
   for (const gw of ir.gateways) {
     for (const l of gw.listeners) {
-      if (l.protocol !== 'HTTP') {
+      if (l.protocol !== 'HTTP' && !(l.protocol === 'HTTPS' && l.tls?.mode !== 'Passthrough')) {
         unsupported.push({ listener: l.name, port: l.port, reason: 'protocol ' + l.protocol + ' is not served yet' });
         continue;
       }
@@ -155,12 +160,16 @@ export function compileIR(
     const compiled = listeners.map(
       (l) => [l.hostname, compileListener(l, clusters)] as [string | null, CompiledListener],
     );
+    // Listeners sharing a port share its protocol (the translator rejects mixes); HTTPS wins if mixed.
+    const https = listeners.some((l) => l.protocol === 'HTTPS');
     ports.set(port, {
       port,
       version,
       portLabel: 'port/' + port,
       listeners: compileHostTable(compiled),
-      protocol: 'HTTP',
+      protocol: https ? 'HTTPS' : 'HTTP',
+      tls: https ? compilePortTLS(listeners) : null,
+      connectionLabel: listeners.length === 1 ? listeners[0]!.name : 'port/' + port,
     });
   }
   return { ports, clusters, unsupported };

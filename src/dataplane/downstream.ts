@@ -7,6 +7,10 @@ export interface Downstream {
   /** 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2'. */
   readonly protocol: string;
   readonly remoteAddress: string;
+  /** 'https' for TLS connections. */
+  readonly scheme: string;
+  /** TLS SNI name, null when absent or cleartext. */
+  readonly serverName: string | null;
   /**
    * Sends the response head. `contentLength` >= 0 when known, -1 when the body streams with
    * unknown length. `endStream` means there is no body at all.

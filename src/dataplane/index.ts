@@ -1,6 +1,7 @@
 // The data plane's public API: apply IR versions, serve HTTP/1.1, h2c, gRPC and WebSocket on the
 // ports the IR names, and close gracefully.
 import net from 'node:net';
+import tls from 'node:tls';
 import type http2 from 'node:http2';
 import type { IR } from '../ir/types.ts';
 import { compileIR, type PortConfig } from './config.ts';
@@ -8,6 +9,8 @@ import { H1ServerConnection } from './http1/connection.ts';
 import { createH2Server } from './http2/server.ts';
 import { type DataPlaneObserver, noopObserver } from './observer.ts';
 import type { PortState, ServerConnection } from './port.ts';
+import { lookupHost, normalizeHost } from './router/hosts.ts';
+import { selectContext } from './tls.ts';
 import { type Cluster, PoolRegistry } from './upstream/cluster.ts';
 
 export type { AccessRecord, DataPlaneObserver } from './observer.ts';
@@ -55,6 +58,12 @@ interface BoundPort {
   readonly server: net.Server;
   h2: http2.Http2Server | null;
   address: string;
+  /** Server kind: a port whose kind changes between versions must be rebound. */
+  readonly kind: string;
+}
+
+function portKind(c: PortConfig): string {
+  return c.tls === null ? 'http' : c.tls.requestCert ? 'https+mtls' : 'https';
 }
 
 function listenerNames(ir: IR, port: number): string[] {
@@ -98,20 +107,43 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       draining: false,
       h2Handoff(socket) {
         let h2 = bound.h2;
-        if (h2 === null) h2 = bound.h2 = createH2Server(state);
-        observer.onConnectionOpen(state.config.portLabel);
+        if (h2 === null) {
+          h2 = createH2Server(state);
+          bound.h2 = h2;
+        }
         h2.emit('connection', socket);
       },
     };
-    const server = net.createServer({ noDelay: true }, (socket) => {
+    const accept = (socket: net.Socket): void => {
       if (state.draining) {
         socket.destroy();
         return;
       }
-      observer.onConnectionOpen(state.config.portLabel);
+      observer.onConnectionOpen(state.config.connectionLabel);
       new H1ServerConnection(socket, state);
-    });
-    const bound: BoundPort = { state, server, h2: null, address: bindAddress };
+    };
+    let server: net.Server;
+    const t = config.tls;
+    if (t !== null) {
+      server = tls.createServer(
+        {
+          ...(t.fallbackPem ?? {}),
+          ALPNProtocols: ['h2', 'http/1.1'],
+          requestCert: t.requestCert,
+          rejectUnauthorized: false,
+          SNICallback: (name, cb) => {
+            const current = state.config.tls;
+            cb(null, current === null ? undefined : (selectContext(current, name) ?? undefined));
+          },
+        },
+        (socket) => acceptTLS(state, socket, accept),
+      );
+      // Handshake failures are the client's problem; keep them out of the error path.
+      server.on('tlsClientError', () => {});
+    } else {
+      server = net.createServer({ noDelay: true }, accept);
+    }
+    const bound: BoundPort = { state, server, h2: null, address: bindAddress, kind: portKind(config) };
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port: config.port, host: bindAddress, reusePort: true, backlog: 1024 }, () => {
@@ -120,6 +152,30 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
         resolve(bound);
       });
     });
+  }
+
+  function acceptTLS(state: PortState, socket: tls.TLSSocket, accept: (s: net.Socket) => void): void {
+    const config = state.config;
+    const t = config.tls;
+    if (t !== null && t.clientValidation.size > 0) {
+      // Client certificates are requested port-wide; enforce per listener chosen by SNI.
+      const l = lookupHost(config.listeners, normalizeHost(socket.servername || ''));
+      const mode = l === null ? undefined : t.clientValidation.get(l.name);
+      if (mode === 'AllowValidOnly' && !socket.authorized) {
+        socket.destroy();
+        return;
+      }
+    }
+    if (socket.alpnProtocol === 'h2') {
+      if (state.draining) {
+        socket.destroy();
+        return;
+      }
+      observer.onConnectionOpen(config.connectionLabel);
+      state.h2Handoff(socket, null);
+      return;
+    }
+    accept(socket);
   }
 
   async function closePort(p: BoundPort, graceMs: number): Promise<void> {
@@ -139,10 +195,21 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       logger.warn('listener not served', u);
     }
     // Existing ports: swap the table in place (sockets stay open, the port is never rebound).
+    const rebinding: Promise<void>[] = [];
     for (const [port, config] of compiled.ports) {
       const p = ports.get(port);
-      if (p !== undefined) p.state.config = config;
+      if (p === undefined) continue;
+      if (p.kind !== portKind(config)) {
+        // HTTP <-> HTTPS (or client-certificate requests) changed: a different server is needed.
+        ports.delete(port);
+        rebinding.push(closePort(p, 0));
+        continue;
+      }
+      p.state.config = config;
+      const t = config.tls;
+      if (t?.fallbackPem) (p.server as tls.Server).setSecureContext(t.fallbackPem);
     }
+    await Promise.all(rebinding);
     // New ports: bind; a failure is reported per listener and does not stop the others.
     const binds: Promise<void>[] = [];
     for (const [port, config] of compiled.ports) {

@@ -142,8 +142,9 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     }
     if (xff === -1) headers.push('x-forwarded-for', remoteAddress);
     else headers[xff + 1] = headers[xff + 1] + ', ' + remoteAddress;
-    if (xfp === -1) headers.push('x-forwarded-proto', 'http');
-    else headers[xfp + 1] = 'http';
+    const scheme = this.downstream.scheme;
+    if (xfp === -1) headers.push('x-forwarded-proto', scheme);
+    else headers[xfp + 1] = scheme;
     if (rid === -1) {
       this.requestId = randomUUID();
       headers.push('x-request-id', this.requestId);
@@ -159,6 +160,12 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     }
     this.listener = listener;
     this.listenerLabel = listener.name;
+    const sni = this.downstream.serverName;
+    if (sni !== null && lookupHost(config.listeners, normalizeHost(sni)) !== listener) {
+      // The TLS connection was set up for another listener (connection reuse across hosts).
+      this.respondLocal(421, [], '', '');
+      return;
+    }
     const table = lookupHost(listener.vhosts, host);
     if (table === null) {
       this.#noRoute();

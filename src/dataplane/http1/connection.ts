@@ -3,6 +3,7 @@
 // exchange at a time; later requests wait in the buffer), WebSocket tunnels, and the HTTP/2
 // prior-knowledge handoff. Listeners are bound once per connection, not per request.
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Downstream } from '../downstream.ts';
 import { withoutNames } from '../headers.ts';
 import { ResponseFlag } from '../observer.ts';
@@ -45,6 +46,8 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   readonly port: PortState;
   readonly remoteAddress: string;
   protocol = 'HTTP/1.1';
+  readonly scheme: string;
+  readonly serverName: string | null;
   #buf: Buffer = EMPTY;
   #searchFrom = 0;
   #state = S_HEAD;
@@ -65,6 +68,9 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.socket = socket;
     this.port = port;
     this.remoteAddress = socket.remoteAddress ?? '';
+    const secure = (socket as TLSSocket).encrypted === true;
+    this.scheme = secure ? 'https' : 'http';
+    this.serverName = secure ? (socket as TLSSocket).servername || null : null;
     socket.setNoDelay(true);
     socket.setTimeout(IDLE_TIMEOUT_MS);
     socket.on('data', this.#onData);
@@ -114,7 +120,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     const ex = this.#ex;
     this.#ex = null;
     if (ex !== null && wasState !== S_TUNNEL) ex.onDownstreamAbort();
-    this.port.ctx.observer.onConnectionClose(this.port.config.portLabel);
+    this.port.ctx.observer.onConnectionClose(this.port.config.connectionLabel);
   };
 
   #onTimeout = (): void => {
@@ -499,7 +505,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
         down.destroy();
         upstream.destroy();
         this.#ex = null;
-        this.port.ctx.observer.onConnectionClose(this.port.config.portLabel);
+        this.port.ctx.observer.onConnectionClose(this.port.config.connectionLabel);
         ex.tunnelClosed(down.bytesRead - inBefore, down.bytesWritten - outBefore);
       }
     };

@@ -3,6 +3,7 @@
 // connection, or an h2c upgrade), so it never listens itself.
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Downstream } from '../downstream.ts';
 import type { PortState, ServerConnection } from '../port.ts';
 import { Exchange } from '../proxy.ts';
@@ -13,13 +14,17 @@ const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_CANCEL } = http2.constants;
 class H2Downstream implements Downstream {
   readonly protocol = 'HTTP/2';
   readonly remoteAddress: string;
+  readonly scheme: string;
+  readonly serverName: string | null;
   readonly stream: http2.ServerHttp2Stream;
   ex: Exchange | null = null;
   #trailers: string[] | null = null;
 
-  constructor(stream: http2.ServerHttp2Stream, remoteAddress: string) {
+  constructor(stream: http2.ServerHttp2Stream, remoteAddress: string, serverName: string | null) {
     this.stream = stream;
     this.remoteAddress = remoteAddress;
+    this.scheme = serverName !== null || stream.session?.encrypted === true ? 'https' : 'http';
+    this.serverName = serverName;
   }
 
   sendHead(
@@ -116,7 +121,8 @@ function onStream(port: PortState, stream: http2.ServerHttp2Stream, h: http2.Inc
   const hasBody = !stream.endAfterHeaders;
   const session = stream.session;
   const remote = session?.socket?.remoteAddress ?? '';
-  const down = new H2Downstream(stream, remote);
+  const sni = session?.encrypted === true ? (session.socket as TLSSocket).servername || null : null;
+  const down = new H2Downstream(stream, remote, sni);
   const config = port.config;
   const ex = new Exchange(
     down,
@@ -172,7 +178,7 @@ export function createH2Server(port: PortState): http2.Http2Server {
     port.connections.add(c);
     session.on('close', () => {
       port.connections.delete(c);
-      port.ctx.observer.onConnectionClose(port.config.portLabel);
+      port.ctx.observer.onConnectionClose(port.config.connectionLabel);
     });
     session.on('error', () => {});
     if (port.draining) session.close();
