@@ -23,6 +23,7 @@ export const REPLAY_LIMIT = 64 * 1024;
 
 export interface ExchangeContext {
   readonly observer: DataPlaneObserver;
+  readonly logger: { error(msg: string, fields?: object): void };
 }
 
 export class Exchange implements FilterRequest, RequestView, UpstreamHandler {

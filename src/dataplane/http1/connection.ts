@@ -188,7 +188,6 @@ export class H1ServerConnection implements Downstream, ServerConnection {
         throw new HttpParseError(400, 'invalid request target');
       }
     }
-    if (authority === '') throw new HttpParseError(400, 'missing host');
     this.#minor = head.minor;
     this.protocol = head.minor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
     if (head.close) this.#closeAfter = true;
@@ -229,7 +228,13 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     } else {
       this.#state = S_WAIT;
     }
-    ex.start(config, this.remoteAddress);
+    try {
+      ex.start(config, this.remoteAddress);
+    } catch (err) {
+      // A bug in routing or a filter must cost one request, never the process.
+      this.port.ctx.logger.error('request failed', { error: String(err) });
+      ex.respondLocal(500, [], '', '');
+    }
     if (rest.length === 0) return;
     if (this.#state === S_BODY) {
       this.#body(rest, 0);

@@ -172,7 +172,16 @@ class H2SessionConnection implements ServerConnection {
 
 export function createH2Server(port: PortState): http2.Http2Server {
   const server = http2.createServer({ maxSessionMemory: 64 });
-  server.on('stream', (stream, headers) => onStream(port, stream, headers));
+  server.on('stream', (stream, headers) => {
+    try {
+      onStream(port, stream, headers);
+    } catch (err) {
+      port.ctx.logger.error('request failed', { error: String(err) });
+      if (!stream.destroyed) stream.close(NGHTTP2_INTERNAL_ERROR);
+    }
+  });
+  server.on('sessionError', () => {});
+  server.on('unknownProtocol', (socket) => socket.destroy());
   server.on('session', (session: http2.ServerHttp2Session) => {
     const c = new H2SessionConnection(session, port);
     port.connections.add(c);

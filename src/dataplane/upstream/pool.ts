@@ -178,22 +178,26 @@ export class H1Connection implements UpstreamStream {
   };
 
   #fail(code: string): void {
-    const wasConnecting = this.#state === S_CONNECTING;
     const h = this.handler;
     this.handler = null;
     this.destroy();
-    if (h !== null) h.onUpstreamError(wasConnecting ? code : code, !this.#sawResponseByte);
+    if (h !== null) h.onUpstreamError(code, !this.#sawResponseByte);
   }
 
   #onData = (chunk: Buffer): void => {
     this.#sawResponseByte = true;
     try {
       this.#consume(chunk);
-    } catch (err) {
+    } catch {
+      // A malformed response (or a failure while forwarding it) ends this exchange with a 502/reset.
       const h = this.handler;
       this.handler = null;
       this.destroy();
-      if (h !== null) h.onUpstreamError(err instanceof HttpParseError ? 'EPROTO' : 'EPROTO', false);
+      if (h !== null) {
+        try {
+          h.onUpstreamError('EPROTO', false);
+        } catch {}
+      }
     }
   };
 
