@@ -43,7 +43,20 @@ function keyArgs(key: KeyType): string[] {
 
 export function makeCA(name = 'test-ca'): CA {
   const id = 'ca' + seq++;
-  run(['req', '-x509', ...keyArgs('ec'), '-nodes', '-keyout', id + '.key', '-out', id + '.pem', '-days', '2', '-subj', '/CN=' + name]);
+  run([
+    'req',
+    '-x509',
+    ...keyArgs('ec'),
+    '-nodes',
+    '-keyout',
+    id + '.key',
+    '-out',
+    id + '.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=' + name,
+  ]);
   const dir = workDir();
   return {
     name,
@@ -52,7 +65,10 @@ export function makeCA(name = 'test-ca'): CA {
     issue(cn, sans, key = 'ec') {
       const leaf = 'leaf' + seq++;
       run(['req', ...keyArgs(key), '-nodes', '-keyout', leaf + '.key', '-out', leaf + '.csr', '-subj', '/CN=' + cn]);
-      fs.writeFileSync(path.join(dir, leaf + '.ext'), sans.length > 0 ? 'subjectAltName=' + sans.join(',') + '\n' : '\n');
+      fs.writeFileSync(
+        path.join(dir, leaf + '.ext'),
+        sans.length > 0 ? 'subjectAltName=' + sans.join(',') + '\n' : '\n',
+      );
       run([
         'x509',
         '-req',
