@@ -55,6 +55,10 @@ test('rejects smuggling vectors and malformed heads', () => {
   rejects('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n');
   rejects('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n');
   rejects('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n');
+  rejects('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n');
+  rejects('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked,,\r\n\r\n');
+  rejects('GET A/ HTTP/1.1\r\nHost: x\r\n\r\n');
+  rejects('GET * HTTP/1.1\r\nHost: x\r\n\r\n');
   rejects('GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n'); // obs-fold
   rejects('GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n'); // bare CR
   rejects('GET / HTTP/1.1\r\nHost: x\r\nX: a\nY: b\r\n\r\n'); // bare LF

@@ -175,6 +175,8 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   }
 
   #startExchange(head: RequestHead, rest: Buffer): void {
+    // A gateway is not a forward proxy: no CONNECT tunnels over HTTP/1.1.
+    if (head.method === 'CONNECT') throw new HttpParseError(405, 'CONNECT not allowed');
     let target = head.target;
     let authority = head.host ?? '';
     if (target.charCodeAt(0) !== 47 /* / */) {

@@ -33,6 +33,8 @@ function latin1(buf: Buffer, start: number, end: number): string {
   return (buf as Latin1Buffer).latin1Slice(start, end);
 }
 
+const ABSOLUTE_FORM = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]/;
+
 const CR = 13;
 const LF = 10;
 const SP = 32;
@@ -114,21 +116,21 @@ function parseContentLength(value: string, info: FieldInfo, status: number): voi
   info.contentLength = n;
 }
 
-function parseTransferEncoding(value: string, info: FieldInfo): void {
-  // Only the final coding matters for framing; "chunked" applied twice or before another coding is invalid.
+function parseTransferEncoding(value: string, info: FieldInfo, status: number): void {
+  // Only the final coding frames the message. Anything after "chunked" (including a second
+  // "chunked", possibly from a repeated header) and empty list elements are rejected outright.
   const codings = value.toLowerCase().split(',');
   for (let i = 0; i < codings.length; i++) {
     const c = codings[i]!.trim();
-    if (c === '') continue;
-    if (info.chunked) {
-      // something after chunked
-      info.chunked = false;
+    if (c === '') throw new HttpParseError(status, 'invalid transfer-encoding');
+    if (info.chunked) throw new HttpParseError(status, 'transfer coding after chunked');
+    if (c === 'chunked') {
+      info.chunked = true;
+      info.teOther = false;
+    } else {
       info.teOther = true;
     }
-    if (c === 'chunked') info.chunked = true;
-    else info.teOther = true;
   }
-  if (info.chunked) info.teOther = false;
 }
 
 function parseConnection(value: string, info: FieldInfo): void {
@@ -199,7 +201,7 @@ function parseFields(buf: Buffer, pos: number, end: number, out: string[], info:
         if (name === 'content-length') parseContentLength(value, info, status);
         break;
       case 17:
-        if (name === 'transfer-encoding') parseTransferEncoding(value, info);
+        if (name === 'transfer-encoding') parseTransferEncoding(value, info, status);
         break;
     }
   }
@@ -238,6 +240,12 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   while (TARGET[buf[pos]!] === 1) pos++;
   if (pos === targetStart || buf[pos] !== SP) throw new HttpParseError(400, 'invalid request target');
   const target = latin1(buf, targetStart, pos);
+  // origin-form, absolute-form, asterisk-form (OPTIONS) or authority-form (CONNECT) only.
+  if (buf[targetStart] !== 47 /* / */ && !ABSOLUTE_FORM.test(target)) {
+    if (target === '*' ? method !== 'OPTIONS' : method !== 'CONNECT') {
+      throw new HttpParseError(400, 'invalid request target');
+    }
+  }
   pos++;
   const minor = parseVersion(buf, pos, 400);
   pos += 8;

@@ -1,0 +1,125 @@
+// Differential fuzzing of the request-head parser against Node's llhttp (through node:http):
+// whatever the gateway accepts, llhttp must accept with the same method, target and fields.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { findHeadEnd, HttpParseError, parseRequestHead } from '../../src/dataplane/http1/parser.ts';
+
+const seeds = [
+  'GET / HTTP/1.1\r\nHost: a\r\n\r\n',
+  'POST /p?q=1 HTTP/1.1\r\nHost: example.com\r\nContent-Length: 0\r\nX-A: b c\r\n\r\n',
+  'GET /x HTTP/1.0\r\nUser-Agent: t\r\nAccept: */*\r\n\r\n',
+  'PUT /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n',
+];
+const alphabet = [
+  '\r',
+  '\n',
+  ' ',
+  '\t',
+  ':',
+  '\x00',
+  '\x7f',
+  '\xff',
+  'a',
+  'A',
+  '/',
+  ',',
+  '(',
+  '"',
+  'HTTP/1.1',
+  '\r\n',
+  'Content-Length: 1\r\n',
+  'Transfer-Encoding: chunked\r\n',
+  ' x',
+];
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function mutate(input: string, r: () => number): string {
+  let s = input;
+  const n = 1 + Math.floor(r() * 3);
+  for (let i = 0; i < n; i++) {
+    const pos = Math.floor(r() * s.length);
+    const op = r();
+    const piece = alphabet[Math.floor(r() * alphabet.length)]!;
+    if (op < 0.4) s = s.slice(0, pos) + piece + s.slice(pos);
+    else if (op < 0.7) s = s.slice(0, pos) + s.slice(pos + 1);
+    else s = s.slice(0, pos) + piece + s.slice(pos + 1);
+  }
+  return s;
+}
+
+type Verdict = { ok: false } | { ok: true; method: string; target: string; headers: string[] };
+
+function ours(input: string): Verdict {
+  const b = Buffer.from(input, 'latin1');
+  try {
+    const end = findHeadEnd(b, 0, 0, 400);
+    if (end === -1 || end !== b.length) return { ok: false };
+    const h = parseRequestHead(b, 0, end);
+    return { ok: true, method: h.method, target: h.target, headers: h.headers };
+  } catch (err) {
+    assert.ok(err instanceof HttpParseError, 'unexpected exception: ' + String(err));
+    return { ok: false };
+  }
+}
+
+test('parser never accepts what llhttp rejects or reads differently', async () => {
+  let last: { method: string; url: string; headers: string[] } | null = null;
+  const server = http.createServer((req, res) => {
+    last = {
+      method: req.method!,
+      url: req.url!,
+      headers: req.rawHeaders.map((v, i) => (i % 2 === 0 ? v.toLowerCase() : v)),
+    };
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const llhttp = (input: string): Promise<string> =>
+    new Promise((resolve) => {
+      last = null;
+      const s = net.connect(port, '127.0.0.1');
+      let out = '';
+      s.on('data', (c) => {
+        out += c;
+        if (out.includes('\r\n\r\n')) s.destroy();
+      });
+      s.on('error', () => {});
+      s.on('close', () => resolve(out.slice(0, 12)));
+      s.write(Buffer.from(input, 'latin1'));
+      setTimeout(() => s.destroy(), 300);
+    });
+  const r = rng(42);
+  let accepted = 0;
+  try {
+    for (let i = 0; i < 400; i++) {
+      const input = mutate(seeds[i % seeds.length]!, r);
+      const v = ours(input);
+      // llhttp only knows registered methods; any token is a valid method for the gateway.
+      if (!v.ok || !http.METHODS.includes(v.method)) continue;
+      // Bodies are not part of this test: only heads without framing headers that need bytes.
+      const status = await llhttp(input);
+      if (/content-length: [1-9]|transfer-encoding/i.test(input) && status === '') continue;
+      accepted++;
+      assert.equal(status, 'HTTP/1.1 200', 'llhttp rejected what we accepted: ' + JSON.stringify(input));
+      const got = last as { method: string; url: string; headers: string[] } | null;
+      assert.ok(got, JSON.stringify(input));
+      assert.equal(got.method, v.method);
+      assert.equal(got.url, v.target);
+      assert.deepEqual(got.headers, v.headers, JSON.stringify(input));
+    }
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+  assert.ok(accepted > 20, 'too few accepted cases: ' + accepted);
+});
