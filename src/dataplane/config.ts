@@ -4,7 +4,7 @@ import type { ClusterIR, HTTPRouteIR, IR, ListenerIR, RedirectIR, RetryIR, Sessi
 import { compileChain, type FilterChain, type FilterCompileContext } from './filters/index.ts';
 import { compileHostTable, type HostTable } from './router/hosts.ts';
 import { compileRouteTable, type RouteTable } from './router/compile.ts';
-import { compilePortTLS, type PortTLS } from './tls.ts';
+import { compilePortTLS, type PortTLS } from './https.ts';
 import { Cluster, type PoolRegistry } from './upstream/cluster.ts';
 
 export const ACTION_FORWARD = 0;

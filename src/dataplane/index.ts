@@ -10,7 +10,7 @@ import { createH2Server } from './http2/server.ts';
 import { type DataPlaneObserver, noopObserver } from './observer.ts';
 import type { PortState, ServerConnection } from './port.ts';
 import { lookupHost, normalizeHost } from './router/hosts.ts';
-import { selectContext } from './tls.ts';
+import { selectContext } from './https.ts';
 import { type Cluster, PoolRegistry } from './upstream/cluster.ts';
 
 export type { AccessRecord, DataPlaneObserver } from './observer.ts';
