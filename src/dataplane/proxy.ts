@@ -519,6 +519,12 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
 
   #onTryTimeout = (): void => {
     this.#tryTimer = null;
+    // A per-attempt timeout is retried while the retry budget (and the request timeout) allow.
+    const retry = this.route?.retry ?? null;
+    if (!this.done && !this.headSent && retry !== null && this.#canRetry()) {
+      this.#retryLater(retry.backoffMs);
+      return;
+    }
     this.#timeout();
   };
 

@@ -190,3 +190,39 @@ test('an upstream closing idle keep-alive sockets does not fail requests', async
   agent.destroy();
   void net;
 });
+
+test('a backend request timeout is retried within the attempt budget, then 504', async () => {
+  const port2 = await freePort();
+  let slowFirst = 0;
+  const s = await echoServer('t', (_req, res) => {
+    if (slowFirst > 0) {
+      slowFirst--;
+      setTimeout(() => res.end('late'), 300);
+      return true;
+    }
+  });
+  const dp2 = createDataPlane({ bindAddress: '127.0.0.1' });
+  await dp2.apply(
+    simpleIR(
+      port2,
+      [
+        route({
+          action: forward('t'),
+          timeouts: { backendRequestMs: 100, requestMs: 1000 },
+          retry: { attempts: 2, codes: [], backoffMs: 0, onConnectFailure: true },
+        }),
+      ],
+      [cluster('t', [s.port])],
+    ),
+    'v1',
+  );
+  slowFirst = 2;
+  const ok = await json(port2, '/');
+  assert.equal(ok.status, 200);
+  assert.equal(ok.json.backend, 't');
+  slowFirst = 3;
+  assert.equal((await request(port2, '/')).status, 504);
+  await dp2.close({ graceMs: 50 });
+  s.server.closeAllConnections();
+  await s.close();
+});
