@@ -200,3 +200,24 @@ test('HTTP/1.1 Upgrade: h2c (curl --http2)', async () => {
   const body = stdout.slice(stdout.lastIndexOf('\r\n\r\n') + 4);
   assert.equal(JSON.parse(body).path, '/upgraded?q=1');
 });
+
+test('graceful close ends open WebSocket tunnels at the grace deadline', async () => {
+  const p2 = await freePort();
+  const dp2 = createDataPlane({ bindAddress: '127.0.0.1' });
+  await dp2.apply(
+    simpleIR(p2, [route({ action: forward('ws') })], [cluster('ws', [wsPort], { protocol: 'ws' })]),
+    'v1',
+  );
+  const ws = new WebSocket('ws://127.0.0.1:' + p2 + '/');
+  await new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve();
+    ws.onerror = () => reject(new Error('ws error'));
+  });
+  const closed = new Promise<void>((r) => {
+    ws.onclose = () => r();
+  });
+  const t0 = Date.now();
+  await dp2.close({ graceMs: 100 });
+  await closed;
+  assert.ok(Date.now() - t0 < 1000);
+});

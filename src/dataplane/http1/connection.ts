@@ -18,6 +18,7 @@ import {
   type RequestHead,
 } from './parser.ts';
 import { isHopOrFraming, reasonPhrase, serializeResponseHead } from './serializer.ts';
+import { spliceTunnel } from './tunnel.ts';
 import { tryH2cUpgrade } from '../http2/upgrade.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -63,6 +64,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #pausedBody = false;
   #pausedPipeline = false;
   #minor = 1;
+  #tunnelUpstream: Socket | null = null;
 
   constructor(socket: Socket, port: PortState) {
     this.socket = socket;
@@ -503,38 +505,28 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     if (pending.length > 0) upstream.write(pending);
     this.#detach();
     down.setTimeout(0);
-    this.port.connections.delete(this);
-    const inBefore = down.bytesRead;
-    const outBefore = down.bytesWritten;
-    let closed = 0;
-    const onClose = (): void => {
-      if (++closed === 1) {
-        down.destroy();
-        upstream.destroy();
-        this.#ex = null;
-        this.port.ctx.observer.onConnectionClose(this.port.config.connectionLabel);
-        ex.tunnelClosed(down.bytesRead - inBefore, down.bytesWritten - outBefore);
-      }
-    };
-    const noop = (): void => {};
-    down.on('error', noop);
-    upstream.on('error', noop);
-    down.on('close', onClose);
-    upstream.on('close', onClose);
-    down.pipe(upstream);
-    upstream.pipe(down);
-    upstream.resume();
-    down.resume();
+    this.#tunnelUpstream = upstream;
+    // The tunnel stays in port.connections so a graceful close can end it after its grace period.
+    spliceTunnel(down, upstream, (bytesIn, bytesOut) => {
+      this.#ex = null;
+      this.#state = S_CLOSED;
+      this.port.connections.delete(this);
+      this.port.ctx.observer.onConnectionClose(this.port.config.connectionLabel);
+      ex.tunnelClosed(bytesIn, bytesOut);
+    });
   }
 
   // ---- ServerConnection ----------------------------------------------------------------------
 
   drain(): void {
+    // A tunnel has no HTTP framing left to announce a close; it ends at the grace deadline.
+    if (this.#state === S_TUNNEL) return;
     this.#closeAfter = true;
     if (this.#ex === null && this.#state === S_HEAD && this.#buf.length === 0) this.#finishClose();
   }
 
   destroy(): void {
     this.socket.destroy();
+    this.#tunnelUpstream?.destroy();
   }
 }
