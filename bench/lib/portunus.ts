@@ -1,0 +1,249 @@
+// Portunus under test: `portunus serve -f DIR` on generated Gateway API manifests that send
+// everything to the upstream. Also used by the reload measurement (reload.ts).
+
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { commandOutput, freePort, hasExited, processTree, type Started, startProcess, waitFor } from './proc.ts';
+import type { ProxyDriver, RunContext, RunningProxy, Tweaks } from './types.ts';
+
+const CONTROLLER = 'portunus.dev/gateway-controller';
+
+export interface GatewayOptions {
+  port: number;
+  upstreamPort: number;
+  /** PEM text; the listener is HTTPS when set. */
+  tls?: { cert: string; key: string } | null;
+}
+
+/** GatewayClass, Gateway (one listener), and the upstream as a Service with an EndpointSlice. */
+export function gatewayManifests(o: GatewayOptions): string {
+  const indent = (pem: string) =>
+    pem
+      .trim()
+      .split('\n')
+      .map((l) => `      ${l}`)
+      .join('\n');
+  const listener = o.tls
+    ? `    - name: https
+      protocol: HTTPS
+      port: ${o.port}
+      tls:
+        mode: Terminate
+        certificateRefs:
+          - name: bench-tls`
+    : `    - name: http
+      protocol: HTTP
+      port: ${o.port}`;
+  const secret = o.tls
+    ? `---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: bench-tls
+  namespace: default
+type: kubernetes.io/tls
+stringData:
+  tls.crt: |
+${indent(o.tls.cert)}
+  tls.key: |
+${indent(o.tls.key)}
+`
+    : '';
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: bench
+spec:
+  controllerName: ${CONTROLLER}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: bench
+  namespace: default
+spec:
+  gatewayClassName: bench
+  listeners:
+${listener}
+      allowedRoutes:
+        namespaces:
+          from: Same
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: upstream
+  namespace: default
+spec:
+  ports:
+    - name: http
+      port: 80
+      targetPort: ${o.upstreamPort}
+      protocol: TCP
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: upstream-1
+  namespace: default
+  labels:
+    kubernetes.io/service-name: upstream
+addressType: IPv4
+ports:
+  - name: http
+    port: ${o.upstreamPort}
+    protocol: TCP
+endpoints:
+  - addresses: [127.0.0.1]
+    conditions:
+      ready: true
+${secret}`;
+}
+
+export interface RouteOptions {
+  name: string;
+  match: { type: 'PathPrefix' | 'Exact' | 'RegularExpression'; value: string };
+  /** Response header set by a ResponseHeaderModifier filter (the reload test's marker). */
+  responseHeader?: { name: string; value: string };
+}
+
+export function routeManifest(r: RouteOptions): string {
+  const filter = r.responseHeader
+    ? `      filters:
+        - type: ResponseHeaderModifier
+          responseHeaderModifier:
+            set:
+              - name: ${r.responseHeader.name}
+                value: "${r.responseHeader.value}"
+`
+    : '';
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: ${r.name}
+  namespace: default
+spec:
+  parentRefs:
+    - name: bench
+  rules:
+    - matches:
+        - path:
+            type: ${r.match.type}
+            value: "${r.match.value}"
+${filter}      backendRefs:
+        - name: upstream
+          port: 80
+`;
+}
+
+/** Zero-padded so file and resource order match numeric order. */
+export const routeName = (i: number): string => `route-${String(i).padStart(5, '0')}`;
+
+export interface PortunusProcess {
+  started: Started;
+  adminPort: number;
+}
+
+/** Starts serve on dir and waits for /readyz (not for the routes: callers probe what they need). */
+export async function startPortunus(
+  ctx: Pick<RunContext, 'root' | 'dir'>,
+  manifestDir: string,
+  extraArgs: string[] = [],
+  logName = 'portunus',
+): Promise<PortunusProcess> {
+  const adminPort = await freePort();
+  const args = [
+    join(ctx.root, 'bin/portunus.js'),
+    'serve',
+    '-f',
+    manifestDir,
+    '--admin-address',
+    '127.0.0.1',
+    '--admin-port',
+    String(adminPort),
+    '--bind-address',
+    '127.0.0.1',
+    '--access-log',
+    'off',
+    '--log-level',
+    'warn',
+    ...extraArgs,
+  ];
+  const started = await startProcess('portunus', process.execPath, args, join(ctx.dir, `${logName}.out`));
+  await waitFor(
+    `portunus /readyz on 127.0.0.1:${adminPort} (log: ${started.logFile})`,
+    async () => !hasExited(started) && (await httpStatus(adminPort, '/readyz')) === 200,
+    30_000,
+  );
+  return { started, adminPort };
+}
+
+function httpStatus(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 2000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+  });
+}
+
+let helpText: string | null = null;
+/** Whether `portunus serve` accepts a flag (features that other people are still adding). */
+export function serveHasFlag(root: string, flag: string): boolean {
+  helpText ??= commandOutput(process.execPath, [join(root, 'bin/portunus.js'), 'serve', '--help']) ?? '';
+  return helpText.includes(flag);
+}
+
+export const portunusDriver: ProxyDriver = {
+  name: 'portunus',
+  version() {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        version: string;
+      };
+      return `portunus/${pkg.version} (node ${process.version})`;
+    } catch {
+      return 'portunus';
+    }
+  },
+  unsupported(t, ctx) {
+    if (t.tls && !ctx.tls) return 'no certificate (openssl missing?)';
+    if (t.workers > 1 && !serveHasFlag(ctx.root, '--workers')) return 'serve has no --workers option yet';
+    return null;
+  },
+  // TLS and h2 are probed rather than assumed: a listener that does not answer them is reported.
+  probeFailure: 'unsupported',
+  async start(t: Tweaks, ctx: RunContext): Promise<RunningProxy> {
+    const dir = join(ctx.dir, 'portunus-manifests');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const port = await freePort();
+    const tls = t.tls ? { cert: readFileSync(ctx.tls!.cert, 'utf8'), key: readFileSync(ctx.tls!.key, 'utf8') } : null;
+    writeFileSync(join(dir, 'gateway.yaml'), gatewayManifests({ port, upstreamPort: ctx.upstreamPort, tls }));
+    if (t.regexRoutes > 0) {
+      const docs: string[] = [];
+      for (let i = 0; i < t.regexRoutes; i++) {
+        docs.push(
+          routeManifest({ name: routeName(i), match: { type: 'RegularExpression', value: `/r/${i}/[a-z0-9]+` } }),
+        );
+      }
+      writeFileSync(join(dir, 'routes.yaml'), docs.join('---\n'));
+    } else {
+      writeFileSync(join(dir, 'route.yaml'), routeManifest({ name: 'all', match: { type: 'PathPrefix', value: '/' } }));
+    }
+    const extra = t.workers > 1 ? ['--workers', String(t.workers)] : [];
+    const p = await startPortunus(ctx, dir, extra);
+    const s = p.started;
+    return {
+      port,
+      cpuRoot: s.pid,
+      rssPids: () => processTree(s.pid),
+      stop: () => s.stop(),
+      exited: () => hasExited(s),
+      logFile: s.logFile,
+    };
+  },
+};

@@ -1,0 +1,114 @@
+// Measures one proxy in one scenario: start it, probe it, warm up, then load it while reading
+// its CPU time before and after, and its RSS after. The proxy is always stopped.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { type LoadResult, runLoad } from './load.ts';
+import { probe } from './probe.ts';
+import { rssBytes, treeCpuSeconds } from './proc.ts';
+import type { ProxyDriver, RunContext, RunningProxy, Scenario } from './types.ts';
+
+export interface Row {
+  scenario: string;
+  proxy: string;
+  status: 'ok' | 'unsupported' | 'failed';
+  reason: string | null;
+  rps: number | null;
+  /** rps / nginx's rps in the same scenario and run. */
+  vsNginx: number | null;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  cpuSecondsPer100k: number | null;
+  rssMiB: number | null;
+  requests: number | null;
+  errors: number | null;
+  errorDetail: string | null;
+}
+
+export interface MeasureOptions {
+  durationS: number;
+  warmupS: number;
+}
+
+function emptyRow(scenario: Scenario, driver: ProxyDriver, status: Row['status'], reason: string): Row {
+  return {
+    scenario: scenario.name,
+    proxy: driver.name,
+    status,
+    reason,
+    rps: null,
+    vsNginx: null,
+    p50Ms: null,
+    p99Ms: null,
+    cpuSecondsPer100k: null,
+    rssMiB: null,
+    requests: null,
+    errors: null,
+    errorDetail: null,
+  };
+}
+
+function logTail(file: string | null, lines = 15): string {
+  if (!file || !existsSync(file)) return '';
+  const text = readFileSync(file, 'utf8').trimEnd();
+  return text ? `\n  last lines of ${file}:\n    ${text.split('\n').slice(-lines).join('\n    ')}` : '';
+}
+
+export async function measure(
+  driver: ProxyDriver,
+  scenario: Scenario,
+  ctx: RunContext,
+  o: MeasureOptions,
+  log: (line: string) => void,
+): Promise<Row> {
+  const why = driver.unsupported(scenario.tweaks, ctx);
+  if (why) return emptyRow(scenario, driver, 'unsupported', why);
+
+  let proxy: RunningProxy;
+  try {
+    proxy = await driver.start(scenario.tweaks, ctx);
+  } catch (err) {
+    const m = /\(log: (\S+)\)/.exec((err as Error).message);
+    return emptyRow(scenario, driver, 'failed', `start: ${(err as Error).message}${logTail(m?.[1] ?? null)}`);
+  }
+  try {
+    const { tls, h2 } = scenario.tweaks;
+    const probeError = await probe(proxy.port, scenario.load.path, tls, h2);
+    if (probeError) {
+      const status = proxy.exited() ? 'failed' : driver.probeFailure;
+      log(`  ${driver.name}: probe failed (${probeError})${logTail(proxy.logFile)}`);
+      return emptyRow(scenario, driver, status, `probe: ${probeError}`);
+    }
+    const target = { port: proxy.port, tls, dir: ctx.dir };
+    if (o.warmupS > 0) await runLoad(scenario.load, target, o.warmupS);
+    const cpu0 = treeCpuSeconds(proxy.cpuRoot);
+    const r: LoadResult = await runLoad(scenario.load, target, o.durationS);
+    const cpu1 = treeCpuSeconds(proxy.cpuRoot);
+    const rss = proxy.rssPids().reduce((sum, pid) => sum + rssBytes(pid), 0);
+    if (proxy.exited()) return emptyRow(scenario, driver, 'failed', `exited during the load${logTail(proxy.logFile)}`);
+    return {
+      scenario: scenario.name,
+      proxy: driver.name,
+      status: 'ok',
+      reason: null,
+      rps: r.rps,
+      vsNginx: null,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      cpuSecondsPer100k: r.requests > 0 ? ((cpu1 - cpu0) / r.requests) * 100_000 : null,
+      rssMiB: rss / 1048576,
+      requests: r.requests,
+      errors: r.errors,
+      errorDetail: r.errorDetail || null,
+    };
+  } catch (err) {
+    return emptyRow(scenario, driver, 'failed', `${(err as Error).message}${logTail(proxy.logFile)}`);
+  } finally {
+    await proxy.stop();
+  }
+}
+
+/** Fills vsNginx for every measured row of one scenario. */
+export function addRatios(rows: Row[]): void {
+  const nginx = rows.find((r) => r.proxy === 'nginx' && r.status === 'ok')?.rps;
+  for (const r of rows) if (nginx && r.rps !== null) r.vsNginx = r.rps / nginx;
+}
