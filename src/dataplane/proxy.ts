@@ -585,7 +585,7 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
         return;
       }
     }
-    if (body === '') {
+    if (body === '' || this.method === 'HEAD') {
       this.downstream.sendHead(this, status, '', headers, 0, true);
     } else {
       const buf = Buffer.from(body);
@@ -605,7 +605,6 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     this.upstream = null;
     if (up !== null) up.abort();
     this.#flag(ResponseFlag.DownstreamConnectionTermination);
-    if (this.status === 0) this.status = 0;
     this.#finish();
   }
 
@@ -623,7 +622,12 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
       this.#retryTimer = null;
     }
     this.#releasePool();
-    this.ctx.observer.onRequestEnd(this.#record());
+    try {
+      this.ctx.observer.onRequestEnd(this.#record());
+    } catch (err) {
+      // Observers must not throw; if one does, the connection still moves on.
+      this.ctx.logger.error('observer failed', { error: String(err) });
+    }
     this.downstream.exchangeDone(this);
   }
 

@@ -335,3 +335,14 @@ test('client abort mid-response is recorded as DC and does not crash', async () 
   assert.ok(obs.records.some((x) => x.responseFlags.includes('DC')));
   assert.equal((await request(port, '/still-alive')).status, 200);
 });
+
+test('HEAD gets no body, even for local error responses, and the connection stays usable', async () => {
+  const out = await raw(
+    port,
+    'HEAD /empty HTTP/1.1\r\nHost: x\r\n\r\nHEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /direct HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+  );
+  const statuses = [...out.matchAll(/^HTTP\/1.1 (\d+)/gm)].map((m) => m[1]);
+  assert.deepEqual(statuses, ['503', '200', '418']);
+  assert.match(out, /teapot$/);
+  assert.doesNotMatch(out, /no healthy upstream/);
+});

@@ -78,12 +78,20 @@ export class TLSConfigError extends Error {
   readonly code = 'TLS_CONFIG';
 }
 
+/** The key's type ('rsa', 'ec', ...), after checking the key and the leaf certificate belong together. */
 function keyType(c: CertificateIR): string {
+  let key: crypto.KeyObject;
+  let cert: crypto.X509Certificate;
   try {
-    return crypto.createPrivateKey(c.keyPem).asymmetricKeyType ?? 'unknown';
+    key = crypto.createPrivateKey(c.keyPem);
+    cert = new crypto.X509Certificate(c.certPem);
   } catch (err) {
-    throw new TLSConfigError('invalid private key for ' + c.source + ': ' + (err as Error).message);
+    throw new TLSConfigError('invalid certificate or key in ' + c.source + ': ' + (err as Error).message);
   }
+  // With several key types in one context OpenSSL does not pair keys and certificates itself.
+  if (!cert.checkPrivateKey(key))
+    throw new TLSConfigError('the key in ' + c.source + ' does not match its certificate');
+  return key.asymmetricKeyType ?? 'unknown';
 }
 
 /** Compiles a listener's TLS settings. Throws TLSConfigError when a certificate or key is unusable. */
@@ -99,65 +107,59 @@ export function compileListenerTLS(t: ListenerTLSIR, options: ListenerTLSOptions
     ca: validation !== null && validation.caPem.length > 0 ? validation.caPem : undefined,
   };
   const types = t.certificates.map(keyType);
-  // One context per distinct set of certificates (at most one per key type), shared by names.
-  const contexts = new Map<string, tls.SecureContext>();
-  const groupContext = (indices: number[]): tls.SecureContext => {
-    const key = indices.join(',');
-    let ctx = contexts.get(key);
-    if (ctx === undefined) {
-      try {
-        ctx = tls.createSecureContext({
-          ...common,
-          cert: indices.map((i) => t.certificates[i]!.certPem),
-          key: indices.map((i) => t.certificates[i]!.keyPem),
-        });
-      } catch (err) {
-        const sources = indices.map((i) => t.certificates[i]!.source).join(', ');
-        throw new TLSConfigError('cannot use certificate ' + sources + ': ' + (err as Error).message);
-      }
-      contexts.set(key, ctx);
+  if (t.certificates.length === 0 && t.mode === 'Terminate') {
+    throw new TLSConfigError('a Terminate listener needs at least one certificate');
+  }
+  // The default group: the first certificate plus, for its first name, one certificate of each
+  // other key type. OpenSSL picks among several keys only in the context a handshake starts with;
+  // after an SNI switch it uses one key. So the default group lives in the initial context, and the
+  // SNI callback keeps that context (answers no context) for names the default group serves.
+  const defaultGroup = defaultCertificates(t, types);
+  const contextFor = (indices: number[]): tls.SecureContext => {
+    try {
+      return tls.createSecureContext({
+        ...common,
+        cert: indices.map((i) => t.certificates[i]!.certPem),
+        key: indices.map((i) => t.certificates[i]!.keyPem),
+      });
+    } catch (err) {
+      const sources = indices.map((i) => t.certificates[i]!.source).join(', ');
+      throw new TLSConfigError('cannot use certificate ' + sources + ': ' + (err as Error).message);
     }
-    return ctx;
   };
-  /** Certificates covering `name`, in order, the first of each key type. */
-  const groupFor = (name: string): number[] => {
-    const picked: number[] = [];
-    const kinds = new Set<string>();
-    t.certificates.forEach((c, i) => {
-      if (!c.dnsNames.some((n) => n.toLowerCase() === name) || kinds.has(types[i]!)) return;
-      kinds.add(types[i]!);
-      picked.push(i);
-    });
-    return picked;
-  };
-  const entries: [string | null, tls.SecureContext][] = [];
+  const defaultContext = contextFor(defaultGroup);
+  const single = new Map<number, tls.SecureContext>();
+  // Per name: null = the default context, else the first certificate that covers the name.
+  const entries: [string | null, tls.SecureContext | null][] = [];
   const seen = new Set<string>();
-  for (const c of t.certificates) {
+  t.certificates.forEach((c, i) => {
     for (const raw of c.dnsNames) {
       const name = raw.toLowerCase();
       // compileHostTable reads null/'*' as "any host"; a certificate has no such name.
       if (name === '*' || name === '' || seen.has(name)) continue;
       seen.add(name);
-      entries.push([name, groupContext(groupFor(name))]);
+      if (defaultGroup.includes(i)) {
+        entries.push([name, null]);
+        continue;
+      }
+      let ctx = single.get(i);
+      if (ctx === undefined) {
+        ctx = contextFor([i]);
+        single.set(i, ctx);
+      }
+      entries.push([name, ctx]);
     }
-  }
-  let defaultContext: tls.SecureContext;
-  if (t.certificates.length === 0) {
-    if (t.mode === 'Terminate') throw new TLSConfigError('a Terminate listener needs at least one certificate');
-    // Passthrough listeners never handshake; the context only keeps the shape uniform.
-    defaultContext = tls.createSecureContext(common);
-  } else {
-    const first = t.certificates[0]!.dnsNames[0]?.toLowerCase();
-    const group = first !== undefined && first !== '*' ? groupFor(first) : [0];
-    defaultContext = groupContext(group.includes(0) ? group : [0]);
-  }
-  const table: HostTable<tls.SecureContext> = compileHostTable(entries);
+  });
+  const table: HostTable<tls.SecureContext | null> = compileHostTable(entries);
+  /** undefined: no certificate names it, null: the default context serves it. */
+  const lookup = (servername: string): tls.SecureContext | null | undefined => {
+    const hit = lookupHost(table, servername.toLowerCase());
+    return hit === null && !table.exact.has(servername.toLowerCase()) && !hasWildcard(table, servername) ? undefined : hit;
+  };
   const select = (servername: string | undefined): tls.SecureContext =>
-    servername === undefined || servername === ''
-      ? defaultContext
-      : (lookupHost(table, servername.toLowerCase()) ?? defaultContext);
+    servername === undefined || servername === '' ? defaultContext : (lookup(servername) ?? defaultContext);
   const SNICallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void =>
-    cb(null, select(servername));
+    cb(null, lookup(servername) ?? undefined);
   const requestCert = validation !== null;
   const rejectUnauthorized = validation !== null && validation.mode === 'AllowValidOnly';
   const socketOptions: tls.TLSSocketOptions = {
@@ -168,7 +170,16 @@ export function compileListenerTLS(t: ListenerTLSIR, options: ListenerTLSOptions
     requestCert,
     rejectUnauthorized,
   };
-  const server = createHandshakeServer(t, common, alpn, SNICallback, requestCert, rejectUnauthorized, handshakeTimeout);
+  const server = createHandshakeServer(
+    t,
+    types,
+    common,
+    alpn,
+    SNICallback,
+    requestCert,
+    rejectUnauthorized,
+    handshakeTimeout,
+  );
   const lt: ListenerTLS = {
     mode: t.mode,
     fingerprint,
@@ -193,6 +204,7 @@ export function compileListenerTLS(t: ListenerTLSIR, options: ListenerTLSOptions
  */
 function createHandshakeServer(
   t: ListenerTLSIR,
+  defaultGroup: number[],
   common: tls.SecureContextOptions,
   alpn: string[],
   SNICallback: ListenerTLS['SNICallback'],
@@ -200,7 +212,6 @@ function createHandshakeServer(
   rejectUnauthorized: boolean,
   handshakeTimeout: number,
 ): tls.Server {
-  const first = t.certificates[0];
   const opts: tls.TlsOptions = {
     ...common,
     SNICallback,
@@ -210,25 +221,31 @@ function createHandshakeServer(
     ALPNProtocols: alpn.length > 0 ? alpn : undefined,
     allowHalfOpen: true,
   };
-  if (first !== undefined) {
-    // The same grouping as the default context: the first certificate plus other key types for its name.
-    const name = first.dnsNames[0]?.toLowerCase();
-    const types = new Set<string>();
-    const certs: string[] = [];
-    const keys: string[] = [];
-    t.certificates.forEach((c, i) => {
-      const kind = keyType(c);
-      const sameName = name !== undefined && c.dnsNames.some((n) => n.toLowerCase() === name);
-      if ((i === 0 || sameName) && !types.has(kind)) {
-        types.add(kind);
-        certs.push(c.certPem);
-        keys.push(c.keyPem);
-      }
-    });
-    opts.cert = certs;
-    opts.key = keys;
+  if (defaultGroup.length > 0) {
+    opts.cert = defaultGroup.map((i) => t.certificates[i]!.certPem);
+    opts.key = defaultGroup.map((i) => t.certificates[i]!.keyPem);
   }
   return tls.createServer(opts);
+}
+
+/** Index 0, plus the first certificate of each other key type that also names cert 0's first name. */
+function defaultCertificates(t: ListenerTLSIR, types: string[]): number[] {
+  if (t.certificates.length === 0) return [];
+  const group = [0];
+  const kinds = new Set([types[0]!]);
+  const name = t.certificates[0]!.dnsNames[0]?.toLowerCase();
+  if (name === undefined) return group;
+  t.certificates.forEach((c, i) => {
+    if (kinds.has(types[i]!) || !c.dnsNames.some((n) => n.toLowerCase() === name)) return;
+    kinds.add(types[i]!);
+    group.push(i);
+  });
+  return group;
+}
+
+function hasWildcard<T>(table: HostTable<T>, host: string): boolean {
+  const h = host.toLowerCase();
+  return table.wildcards.some((w) => h.length > w[0].length && h.endsWith(w[0]));
 }
 
 function tupleKey(s: net.Socket): string {

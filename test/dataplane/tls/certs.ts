@@ -41,7 +41,7 @@ function keyArgs(key: KeyType): string[] {
   return key === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
 }
 
-export function makeCA(name = 'test-ca'): CA {
+export function makeCA(name = 'test-ca', caKey: KeyType = 'ec'): CA {
   const id = 'ca' + seq++;
   run([
     'req',
