@@ -2,9 +2,10 @@
 // chosen per handshake by SNI, and a way to turn an accepted raw socket into a server TLSSocket.
 //
 // Certificate choice: exact DNS name, then the longest matching wildcard, then the default (the
-// first certificate). Certificates of different key types covering the same name (an RSA and an
-// ECDSA certificate for "example.com") share one context, so OpenSSL can serve each client the kind
-// it supports.
+// first certificate). The default also carries, for the first certificate's name, one certificate
+// of each other key type (an RSA and an ECDSA certificate for "example.com"), so OpenSSL serves each
+// client the kind it supports. Other names get the first certificate that covers them: OpenSSL
+// cannot choose among several keys after an SNI switch.
 //
 // Rotation: a new config version compiles a new ListenerTLS; connections already accepted keep the
 // context they were handshaken with. `fingerprint` lets a caller reuse an unchanged compilation.
@@ -129,8 +130,8 @@ export function compileListenerTLS(t: ListenerTLSIR, options: ListenerTLSOptions
   };
   const defaultContext = contextFor(defaultGroup);
   const single = new Map<number, tls.SecureContext>();
-  // Per name: null = the default context, else the first certificate that covers the name.
-  const entries: [string | null, tls.SecureContext | null][] = [];
+  // Per name: the first certificate that covers it (the default context for the default group's names).
+  const entries: [string | null, tls.SecureContext][] = [];
   const seen = new Set<string>();
   t.certificates.forEach((c, i) => {
     for (const raw of c.dnsNames) {
@@ -138,11 +139,7 @@ export function compileListenerTLS(t: ListenerTLSIR, options: ListenerTLSOptions
       // compileHostTable reads null/'*' as "any host"; a certificate has no such name.
       if (name === '*' || name === '' || seen.has(name)) continue;
       seen.add(name);
-      if (defaultGroup.includes(i)) {
-        entries.push([name, null]);
-        continue;
-      }
-      let ctx = single.get(i);
+      let ctx = defaultGroup.includes(i) ? defaultContext : single.get(i);
       if (ctx === undefined) {
         ctx = contextFor([i]);
         single.set(i, ctx);
@@ -150,16 +147,16 @@ export function compileListenerTLS(t: ListenerTLSIR, options: ListenerTLSOptions
       entries.push([name, ctx]);
     }
   });
-  const table: HostTable<tls.SecureContext | null> = compileHostTable(entries);
-  /** undefined: no certificate names it, null: the default context serves it. */
-  const lookup = (servername: string): tls.SecureContext | null | undefined => {
-    const hit = lookupHost(table, servername.toLowerCase());
-    return hit === null && !table.exact.has(servername.toLowerCase()) && !hasWildcard(table, servername) ? undefined : hit;
-  };
+  const table: HostTable<tls.SecureContext> = compileHostTable(entries);
   const select = (servername: string | undefined): tls.SecureContext =>
-    servername === undefined || servername === '' ? defaultContext : (lookup(servername) ?? defaultContext);
-  const SNICallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void =>
-    cb(null, lookup(servername) ?? undefined);
+    servername === undefined || servername === ''
+      ? defaultContext
+      : (lookupHost(table, servername.toLowerCase()) ?? defaultContext);
+  const SNICallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
+    const ctx = select(servername);
+    // No context = keep the initial (default) one, the only place several key types work.
+    cb(null, ctx === defaultContext ? undefined : ctx);
+  };
   const requestCert = validation !== null;
   const rejectUnauthorized = validation !== null && validation.mode === 'AllowValidOnly';
   const socketOptions: tls.TLSSocketOptions = {
@@ -172,7 +169,7 @@ export function compileListenerTLS(t: ListenerTLSIR, options: ListenerTLSOptions
   };
   const server = createHandshakeServer(
     t,
-    types,
+    defaultGroup,
     common,
     alpn,
     SNICallback,
@@ -241,11 +238,6 @@ function defaultCertificates(t: ListenerTLSIR, types: string[]): number[] {
     group.push(i);
   });
   return group;
-}
-
-function hasWildcard<T>(table: HostTable<T>, host: string): boolean {
-  const h = host.toLowerCase();
-  return table.wildcards.some((w) => h.length > w[0].length && h.endsWith(w[0]));
 }
 
 function tupleKey(s: net.Socket): string {
