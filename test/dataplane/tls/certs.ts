@@ -46,7 +46,7 @@ export function makeCA(name = 'test-ca', caKey: KeyType = 'ec'): CA {
   run([
     'req',
     '-x509',
-    ...keyArgs('ec'),
+    ...keyArgs(caKey),
     '-nodes',
     '-keyout',
     id + '.key',
