@@ -346,3 +346,15 @@ test('HEAD gets no body, even for local error responses, and the connection stay
   assert.match(out, /teapot$/);
   assert.doesNotMatch(out, /no healthy upstream/);
 });
+
+test('Upgrade: h2c on a request with a body is ignored (served as HTTP/1.1); HTTP/1.0 keep-alive', async () => {
+  const out = await raw(
+    port,
+    'POST /echo-body HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\nContent-Length: 2\r\n\r\nhi' +
+      'GET /direct HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /direct HTTP/1.0\r\n\r\n',
+  );
+  const statuses = [...out.matchAll(/HTTP\/1.1 (\d{3}) /g)].map((m) => m[1]);
+  assert.deepEqual(statuses, ['200', '418', '418']);
+  assert.match(out, /\r\n\r\nhi/);
+  assert.match(out, /connection: keep-alive/);
+});

@@ -123,3 +123,25 @@ test('parser never accepts what llhttp rejects or reads differently', async () =
   }
   assert.ok(accepted > 20, 'too few accepted cases: ' + accepted);
 });
+
+test('response parser and chunked decoder only ever throw HttpParseError on random input', async () => {
+  const { parseResponseHead, ChunkedDecoder } = await import('../../src/dataplane/http1/parser.ts');
+  const r = rng(7);
+  const base = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nX: y\r\n\r\n';
+  for (let i = 0; i < 3000; i++) {
+    const s = mutate(base, r);
+    const b = Buffer.from(s, 'latin1');
+    try {
+      const end = findHeadEnd(b, 0, 0, 502);
+      if (end !== -1) parseResponseHead(b, 0, end);
+    } catch (err) {
+      assert.ok(err instanceof HttpParseError, String(err));
+    }
+    const chunked = Buffer.from(mutate('5\r\nhello\r\n3;x\r\nabc\r\n0\r\nT: v\r\n\r\n', r), 'latin1');
+    try {
+      new ChunkedDecoder(400).decode(chunked, 0, { onChunkData() {} });
+    } catch (err) {
+      assert.ok(err instanceof HttpParseError, String(err));
+    }
+  }
+});
