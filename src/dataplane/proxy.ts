@@ -1,7 +1,6 @@
 // One request/response exchange: routing, filters, backend choice, upstream attempts (with retries
 // and timeouts), response forwarding and the access record. Protocol-independent: the client side
 // is a Downstream, the server side an UpstreamStream.
-import { randomUUID } from 'node:crypto';
 import type { CompiledBackend, CompiledListener, CompiledRoute, PortConfig } from './config.ts';
 import { ACTION_DIRECT, ACTION_REDIRECT } from './config.ts';
 import type { Downstream } from './downstream.ts';
@@ -9,7 +8,9 @@ import { redirectLocation } from './filters/redirect.ts';
 import type { FilterChain, FilterRequest } from './filters/index.ts';
 import { getHeader, setHeader } from './headers.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, BODY_UPGRADE } from './http1/serializer.ts';
-import { type AccessRecord, type DataPlaneObserver, ResponseFlag } from './observer.ts';
+import { type DataPlaneObserver, ResponseFlag } from './observer.ts';
+import { addForwardingHeaders } from './forwarding.ts';
+import { exchangeRecord } from './record.ts';
 import { lookupHost, normalizeHost } from './router/hosts.ts';
 import { matchRoute, type RequestView } from './router/match.ts';
 import type { Cluster, Pool } from './upstream/cluster.ts';
@@ -74,7 +75,8 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
   flags = '';
   upstreamLatency = -1;
   #attemptStart = 0;
-  #upstreamHost = '-';
+  /** Endpoint of the last attempt, for the access record. */
+  upstreamHost = '-';
   #setSession: string | null = null;
   #requestTimer: NodeJS.Timeout | null = null;
   #tryTimer: NodeJS.Timeout | null = null;
@@ -125,33 +127,7 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
 
   /** Routes and starts the exchange against one config version. */
   start(config: PortConfig, remoteAddress: string): void {
-    const headers = this.headers;
-    // Envoy-compatible forwarding headers: XFF appended, XFP set, a request id when absent.
-    let xff = -1;
-    let rid = -1;
-    let xfp = -1;
-    for (let i = 0; i < headers.length; i += 2) {
-      const n = headers[i]!;
-      if (n.length === 15 && n === 'x-forwarded-for') xff = i;
-      else if (n.length === 12 && n === 'x-request-id') rid = i;
-      else if (n.length === 17 && n === 'x-forwarded-proto') xfp = i;
-      else if (n.length === 6 && n === 'expect') {
-        // The gateway answers 100-continue itself.
-        headers.splice(i, 2);
-        i -= 2;
-      }
-    }
-    if (xff === -1) headers.push('x-forwarded-for', remoteAddress);
-    else headers[xff + 1] = headers[xff + 1] + ', ' + remoteAddress;
-    const scheme = this.downstream.scheme;
-    if (xfp === -1) headers.push('x-forwarded-proto', scheme);
-    else headers[xfp + 1] = scheme;
-    if (rid === -1) {
-      this.requestId = randomUUID();
-      headers.push('x-request-id', this.requestId);
-    } else {
-      this.requestId = headers[rid + 1]!;
-    }
+    this.requestId = addForwardingHeaders(this.headers, remoteAddress, this.downstream.scheme);
 
     const host = normalizeHost(this.authority);
     const listener = lookupHost(config.listeners, host);
@@ -268,7 +244,7 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
   #attempt(pool: Pool): void {
     this.attempts++;
     this.pool = pool;
-    this.#upstreamHost = pool.label;
+    this.upstreamHost = pool.label;
     pool.active++;
     const route = this.route!;
     if (route.backendTimeoutMs > 0) this.#tryTimer = setTimeout(this.#onTryTimeout, route.backendTimeoutMs);
@@ -623,34 +599,11 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     }
     this.#releasePool();
     try {
-      this.ctx.observer.onRequestEnd(this.#record());
+      this.ctx.observer.onRequestEnd(exchangeRecord(this));
     } catch (err) {
       // Observers must not throw; if one does, the connection still moves on.
       this.ctx.logger.error('observer failed', { error: String(err) });
     }
     this.downstream.exchangeDone(this);
-  }
-
-  #record(): AccessRecord {
-    return {
-      startTime: this.startTime,
-      method: this.method,
-      path: this.originalPath,
-      protocol: this.downstream.protocol,
-      authority: this.originalAuthority,
-      responseCode: this.status,
-      responseFlags: this.flags === '' ? '-' : this.flags,
-      bytesReceived: this.bytesReceived,
-      bytesSent: this.bytesSent,
-      durationMs: Math.round(performance.now() - this.startMono),
-      upstreamLatencyMs: this.upstreamLatency,
-      upstreamHost: this.cluster !== null ? this.#upstreamHost : '-',
-      upstreamCluster: this.cluster !== null ? this.cluster.name : '-',
-      requestId: this.requestId,
-      route: this.route !== null ? this.route.routeName : '-',
-      listener: this.listenerLabel,
-      downstreamRemoteAddress: this.downstream.remoteAddress,
-      userAgent: getHeader(this.headers, 'user-agent') ?? '-',
-    };
   }
 }

@@ -6,9 +6,9 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Downstream } from '../downstream.ts';
 import { withoutNames } from '../headers.ts';
-import { ResponseFlag } from '../observer.ts';
 import type { PortState, ServerConnection } from '../port.ts';
 import { Exchange } from '../proxy.ts';
+import { protocolErrorRecord } from '../record.ts';
 import {
   ChunkedDecoder,
   findHeadEnd,
@@ -304,26 +304,9 @@ export class H1ServerConnection implements Downstream, ServerConnection {
       'HTTP/1.1 ' + status + ' ' + reasonPhrase(status) + '\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
       'latin1',
     );
-    this.port.ctx.observer.onRequestEnd({
-      startTime: Date.now(),
-      method: '-',
-      path: '-',
-      protocol: this.protocol,
-      authority: '-',
-      responseCode: status,
-      responseFlags: ResponseFlag.DownstreamProtocolError,
-      bytesReceived: 0,
-      bytesSent: 0,
-      durationMs: 0,
-      upstreamLatencyMs: -1,
-      upstreamHost: '-',
-      upstreamCluster: '-',
-      requestId: '-',
-      route: '-',
-      listener: this.port.config.portLabel,
-      downstreamRemoteAddress: this.remoteAddress,
-      userAgent: '-',
-    });
+    this.port.ctx.observer.onRequestEnd(
+      protocolErrorRecord(status, this.protocol, this.port.config.portLabel, this.remoteAddress),
+    );
   }
 
   #handoffH2(buf: Buffer): void {
