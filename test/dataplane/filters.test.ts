@@ -43,7 +43,10 @@ before(async () => {
   const reqMod: HTTPFilterIR = {
     type: 'RequestHeaderModifier',
     modifier: {
-      set: [{ name: 'X-Set', value: 'set-value' }],
+      set: [
+        { name: 'X-Set', value: 'set-value' },
+        { name: 'Host', value: 'modified.example' },
+      ],
       add: [{ name: 'X-Add', value: 'added' }],
       remove: ['X-Remove'],
     },
@@ -125,6 +128,7 @@ test('RequestHeaderModifier: set, add (appends), remove; names case-insensitive'
   assert.equal(r.json.headers['x-add'], 'first,added');
   assert.equal(r.json.headers['x-remove'], undefined);
   assert.equal(r.json.headers['x-other'], '1');
+  assert.equal(r.json.host, 'modified.example');
   const r2 = await json(port, '/reqmod');
   assert.equal(r2.json.headers['x-add'], 'added');
 });

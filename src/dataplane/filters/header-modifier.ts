@@ -25,9 +25,14 @@ function applyModifier(m: CompiledModifier, headers: string[]): void {
 
 export function requestHeaderModifier(ir: { modifier: HeaderModifierIR }): Filter {
   const m = compileModifier(ir.modifier);
+  const setsHost = m.set.some(([name]) => name === 'host');
   return {
     onRequest(req: FilterRequest): boolean {
       applyModifier(m, req.headers);
+      // Host is carried as the authority (HTTP/2 :authority), not as an ordinary field.
+      if (setsHost) {
+        for (const [name, value] of m.set) if (name === 'host') req.authority = value;
+      }
       return false;
     },
     onResponse: null,

@@ -25,6 +25,8 @@ const EMPTY = Buffer.alloc(0);
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 /** Idle keep-alive connections (and slow heads) are closed after this. */
 export const IDLE_TIMEOUT_MS = 60_000;
+/** A request head must be complete this long after its first bytes arrived. */
+export const HEAD_TIMEOUT_MS = 30_000;
 /** After a response, an unread request body up to this size is drained to keep the connection. */
 const DISCARD_LIMIT = 64 * 1024;
 
@@ -65,6 +67,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #pausedPipeline = false;
   #minor = 1;
   #tunnelUpstream: Socket | null = null;
+  #headStart = 0;
 
   constructor(socket: Socket, port: PortState) {
     this.socket = socket;
@@ -163,6 +166,10 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     const end = findHeadEnd(buf, start, this.#searchFrom, 400);
     if (end === -1) {
       if (buf.length - start > MAX_HEAD_BYTES) throw new HttpParseError(431, 'request head too large');
+      // A head arriving a few bytes at a time must still complete within HEAD_TIMEOUT_MS.
+      const now = Date.now();
+      if (this.#searchFrom === 0) this.#headStart = now;
+      else if (now - this.#headStart > HEAD_TIMEOUT_MS) throw new HttpParseError(408, 'request head timeout');
       this.#searchFrom = buf.length;
       return false;
     }
