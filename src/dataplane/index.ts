@@ -88,6 +88,7 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
   const ctx = { observer, logger };
   const registry = new PoolRegistry();
   const ports = new Map<number, BoundPort>();
+  const retiring = new Set<BoundPort>();
   let clusters = new Map<string, Cluster>();
   let version: string | null = null;
   let closing = false;
@@ -234,7 +235,8 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
     for (const [port, p] of ports) {
       if (compiled.ports.has(port)) continue;
       ports.delete(port);
-      void closePort(p, DEFAULT_GRACE_MS);
+      retiring.add(p);
+      void closePort(p, DEFAULT_GRACE_MS).finally(() => retiring.delete(p));
     }
     clusters = compiled.clusters;
     for (const [name, c] of previous) if (clusters.get(name) !== c) c.stop();
@@ -263,7 +265,9 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       closing = true;
       const graceMs = opts?.graceMs ?? DEFAULT_GRACE_MS;
       await queue;
-      const all = [...ports.values()];
+      // Ports removed by earlier versions may still be draining: they end with this close.
+      const all = [...ports.values(), ...retiring];
+      retiring.clear();
       ports.clear();
       await Promise.all(all.map((p) => closePort(p, graceMs)));
       for (const c of clusters.values()) c.stop();
