@@ -414,8 +414,8 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     }
     const retry = this.route?.retry ?? null;
     const connectFailure = up === null;
-    // A reused keep-alive socket the upstream closed meanwhile: replay once on a fresh connection.
-    if (up?.reused && beforeResponse && this.#replayFits()) {
+    // A long-idle keep-alive socket the upstream closed meanwhile: replay on a fresh connection.
+    if (up?.mayBeStale && beforeResponse && this.#replayFits()) {
       this.#releasePool();
       this.attempts--;
       this.#attempt(this.#pickAgain());

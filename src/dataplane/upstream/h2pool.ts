@@ -41,18 +41,18 @@ export function fromH2Headers(h: http2.IncomingHttpHeaders): string[] {
 
 class H2UpstreamStream implements UpstreamStream {
   readonly hostLabel: string;
-  readonly reused: boolean;
+  /** HTTP/2 streams are never replayed silently: a stale session fails at request() time instead. */
+  readonly mayBeStale = false;
   readonly #pool: H2Pool;
   #handler: UpstreamHandler | null;
   #req: http2.ClientHttp2Stream | null = null;
   #responded = false;
   #trailers: string[] | null = null;
 
-  constructor(pool: H2Pool, handler: UpstreamHandler, reused: boolean) {
+  constructor(pool: H2Pool, handler: UpstreamHandler) {
     this.#pool = pool;
     this.hostLabel = pool.label;
     this.#handler = handler;
-    this.reused = reused;
   }
 
   sendHead(
@@ -188,8 +188,7 @@ export class H2Pool {
   }
 
   acquire(handler: UpstreamHandler, _fresh: boolean): void {
-    const reused = this.#session !== null;
-    handler.onUpstreamConnected(new H2UpstreamStream(this, handler, reused));
+    handler.onUpstreamConnected(new H2UpstreamStream(this, handler));
   }
 
   retire(): void {

@@ -22,8 +22,13 @@ export interface UpstreamHandler {
 export interface UpstreamStream {
   /** "ip:port" (or the unix path) for access logs. */
   readonly hostLabel: string;
-  /** True when the connection was reused from the idle pool (a failure may be a stale socket). */
-  readonly reused: boolean;
+  /**
+   * True when the connection sat idle in the pool long enough that the upstream may have closed it
+   * meanwhile: a failure before any response byte is then replayed once on a fresh connection,
+   * without counting as a retry. Sockets reused after a short idle never qualify, so an upstream
+   * that resets requests on purpose is not retried behind the route's back.
+   */
+  readonly mayBeStale: boolean;
   /** Sends the request head. `bodyMode`: 0 no body, 1 content-length, 2 chunked/streamed. */
   sendHead(
     method: string,

@@ -11,6 +11,8 @@ import { tlsConnect } from './tls.ts';
 
 export const MAX_IDLE_PER_ENDPOINT = 256;
 const CONNECT_TIMEOUT_MS = 10_000;
+/** An idle connection older than this may have been closed by the upstream's keep-alive timeout. */
+const STALE_AFTER_IDLE_MS = 1_000;
 
 const EMPTY = Buffer.alloc(0);
 const CHUNK_END = '\r\n';
@@ -41,7 +43,9 @@ export class H1Connection implements UpstreamStream {
   readonly pool: H1Pool;
   readonly socket: net.Socket;
   readonly hostLabel: string;
-  reused = false;
+  mayBeStale = false;
+  /** performance.now() when the connection last went idle. */
+  idleSince = 0;
   handler: UpstreamHandler | null = null;
   #state = S_CONNECTING;
   #buf: Buffer = EMPTY;
@@ -73,9 +77,9 @@ export class H1Connection implements UpstreamStream {
   }
 
   /** Binds this connection to a request. */
-  attach(handler: UpstreamHandler, reused: boolean, upgrade: boolean): void {
+  attach(handler: UpstreamHandler, mayBeStale: boolean, upgrade: boolean): void {
     this.handler = handler;
-    this.reused = reused;
+    this.mayBeStale = mayBeStale;
     this.#upgrade = upgrade;
     this.#requestDone = false;
     this.#responseClose = false;
@@ -355,7 +359,7 @@ export class H1Pool {
       while (idle.length > 0) {
         const c = idle.pop()!;
         if (!c.idle || c.socket.destroyed) continue;
-        c.attach(handler, true, false);
+        c.attach(handler, performance.now() - c.idleSince > STALE_AFTER_IDLE_MS, false);
         handler.onUpstreamConnected(c);
         return;
       }
@@ -376,6 +380,7 @@ export class H1Pool {
       c.destroy();
       return;
     }
+    c.idleSince = performance.now();
     this.#idle.push(c);
   }
 
