@@ -70,7 +70,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const connections = new Gauge({
     name: 'portunus_active_connections',
-    help: 'Open downstream connections per listener.',
+    // A connection is accepted before Host/SNI picks among listeners sharing a port, so those are counted per port.
+    help: 'Open downstream connections per listener ("port/<n>" when several listeners share the port).',
     labelNames: ['listener'],
     registers,
   });

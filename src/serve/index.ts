@@ -61,6 +61,15 @@ export function createLogger(level: string, destination: number | string = 2): p
   );
 }
 
+/** The data plane logs as (message, fields); pino takes (fields, message). */
+function dataPlaneLogger(l: pino.Logger) {
+  return {
+    info: (msg: string, fields?: object) => l.info(fields ?? {}, msg),
+    warn: (msg: string, fields?: object) => l.warn(fields ?? {}, msg),
+    error: (msg: string, fields?: object) => l.error(fields ?? {}, msg),
+  };
+}
+
 export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const { logger } = options;
   const { missing } = await listManifestFiles(options.paths);
@@ -74,7 +83,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const dataPlane = createDataPlane({
     observer: createObserver(accessLog, metrics),
     ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
-    logger: logger.child({ component: 'dataplane' }),
+    logger: dataPlaneLogger(logger.child({ component: 'dataplane' })),
   });
 
   const sources = createSourceStore(options.paths, (file, text) => loadTexts([{ file, text }]));

@@ -3,17 +3,25 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = join(ROOT, 'bin/portunus.js');
 /** PATH with the project's Node 24 first, for child processes. */
 export const CHILD_PATH = `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH ?? ''}`;
+
+// Whatever a test leaves running (a failed assertion before its cleanup, a timeout) is stopped
+// when the file's tests end, so a failing test fails instead of hanging the run.
+const live = new Set<{ kill(): void }>();
+after(() => {
+  for (const l of live) l.kill();
+});
 
 export async function freePort(): Promise<number> {
   const srv = createNetServer();
@@ -29,12 +37,15 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Writes via a temp file + rename, as editors and config management do, so a reader never sees half a file. */
+/**
+ * Writes via a temp file + rename, as editors and config management do, so a reader never sees
+ * half a file. The temp name is fixed per file (as most editors' is), which makes a watcher that
+ * tracks inodes instead of names miss the second save.
+ */
 export async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = join(dirname(file), `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const tmp = join(dirname(file), `.${basename(file)}.save`);
   await writeFile(tmp, text);
   await chmod(tmp, 0o644);
-  const { rename } = await import('node:fs/promises');
   await rename(tmp, file);
 }
 
@@ -65,11 +76,19 @@ export async function startBackend(name: string): Promise<Backend> {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
+  const entry = {
+    kill() {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+  live.add(entry);
   return {
     port: (server.address() as { port: number }).port,
     hits,
     close: () =>
       new Promise<void>((r) => {
+        live.delete(entry);
         server.close(() => r());
         server.closeAllConnections();
       }),
@@ -245,8 +264,13 @@ export async function spawnServe(opts: SpawnOptions): Promise<ServeProcess> {
       }
     }
   });
+  const entry = { kill: () => child.kill('SIGKILL') };
+  live.add(entry);
   const exited = new Promise<number | string>((resolve) => {
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1));
+    child.on('exit', (code, signal) => {
+      live.delete(entry);
+      resolve(code ?? signal ?? -1);
+    });
   });
   let admin = '';
   if (opts.waitAdmin ?? true) {
@@ -256,7 +280,12 @@ export async function spawnServe(opts: SpawnOptions): Promise<ServeProcess> {
     const early = exited.then((code) => {
       throw new Error(`serve exited early (${code}); stderr:\n${err}`);
     });
-    admin = await Promise.race([adminUrl, timeout, early]);
+    try {
+      admin = await Promise.race([adminUrl, timeout, early]);
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw e;
+    }
   }
   return {
     child,
@@ -285,7 +314,12 @@ export async function waitFor<T>(
   let last: unknown;
   for (;;) {
     try {
-      const v = await fn();
+      // A check that hangs (a stuck connection) must not outlive the deadline.
+      const remaining = Math.max(deadline - Date.now(), intervalMs);
+      const v = await Promise.race([
+        fn(),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), remaining).unref()),
+      ]);
       if (v !== undefined && v !== false) return v;
     } catch (err) {
       last = err;
@@ -296,7 +330,7 @@ export async function waitFor<T>(
 }
 
 export async function getJson<T = any>(url: string): Promise<T> {
-  const res = await fetch(url);
+  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return (await res.json()) as T;
 }

@@ -56,7 +56,7 @@ test('npm start serves www.example.com from the echo backend', async (t) => {
     const body = JSON.parse(res.body);
     assert.equal(body.path, '/get');
     assert.equal(body.host, 'www.example.com');
-    const status = await (await fetch('http://127.0.0.1:19000/status')).json();
+    const status = (await (await fetch('http://127.0.0.1:19000/status')).json()) as { applyErrors: unknown[] };
     assert.deepEqual(status.applyErrors, []);
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- quickstart output ---\n${output}`);
