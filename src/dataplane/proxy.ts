@@ -426,6 +426,11 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
       return;
     }
     if (this.attempts > 1 && retry !== null) this.#flag(ResponseFlag.UpstreamRetryLimitExceeded);
+    if (code === 'EPROTO') {
+      // The upstream answered something that is not valid HTTP.
+      this.respondLocal(502, [], 'upstream protocol error', ResponseFlag.UpstreamConnectionTermination);
+      return;
+    }
     const flag = connectFailure ? ResponseFlag.UpstreamConnectionFailure : ResponseFlag.UpstreamConnectionTermination;
     this.respondLocal(503, [], 'upstream connect error or disconnect/reset before headers: ' + code, flag);
   }
