@@ -50,3 +50,20 @@ test('derived: Gateways sharing a status address have distinct listeners (base m
   const r = await scenario(['httproute-multiple-gateways.yaml']).run();
   await check(t, 'no indistinct listeners across Gateways that report a common address', indistinctAcrossGateways(r));
 });
+
+test('derived: GatewayClass status.supportedFeatures sorted ascending by name, no duplicates', async (t) => {
+  // GatewayClassStatus.SupportedFeatures: "It MUST be sorted in ascending alphabetical order by the
+  // Name key" (apis/v1/gatewayclass_types.go); the official suite infers what to test from it.
+  const r = await scenario([]).run();
+  const names = ((r.status('GatewayClass', { name: CLASS })?.supportedFeatures ?? []) as Doc[]).map((f) =>
+    String(f.name),
+  );
+  const sorted = [...new Set(names)].sort();
+  await check(
+    t,
+    'sorted and unique',
+    JSON.stringify(names) === JSON.stringify(sorted)
+      ? []
+      : [`got ${JSON.stringify(names)}, want ${JSON.stringify(sorted)}`],
+  );
+});

@@ -312,6 +312,26 @@ export function scenario(manifests: string[], extra: Doc[] = []): Scenario {
   return new Scenario(docs);
 }
 
+let declared: Promise<Set<string>> | undefined;
+
+/**
+ * GatewayClass `portunus` status.supportedFeatures names, as the official suite infers the
+ * features to test from them (suite.go fetchGatewayClassSupportedFeatures). Empty if the
+ * translator cannot run.
+ */
+export function declaredFeatures(): Promise<Set<string>> {
+  declared ??= scenario([])
+    .run()
+    .then(
+      (r) =>
+        new Set(
+          ((r.status('GatewayClass', { name: CLASS })?.supportedFeatures ?? []) as Doc[]).map((f) => String(f.name)),
+        ),
+    )
+    .catch(() => new Set<string>());
+  return declared;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reporting
 
