@@ -1,6 +1,6 @@
 // bench:http / bench — Portunus side by side with nginx and haproxy, in one run, on loopback.
 //
-//   node bench/http.ts [--duration 10s] [--warmup 2s] [--only portunus,nginx]
+//   node bench/http.ts [--duration 10s] [--warmup 2s] [--rounds 1] [--only portunus,nginx]
 //                      [--scenarios get-keepalive,reload | all] [--reload-routes 1000]
 //                      [--reload-iterations 50] [--reload-debounce default,0] [--reload-write inplace]
 //                      [--json bench/results/http-latest.json | none] [--keep]
@@ -23,7 +23,7 @@ import { portunusDriver } from './lib/portunus.ts';
 import { commandOutput, installCleanupHandlers, rssBytes } from './lib/proc.ts';
 import { measureReload, RELOAD_WRITES, type ReloadResult, type ReloadWrite } from './lib/reload.ts';
 import { RELOAD_TARGET_P99_MS, reloadTable, scenarioTable } from './lib/report.ts';
-import { addRatios, measure, type Row } from './lib/runner.ts';
+import { addRatios, measure, medianRound, type Row } from './lib/runner.ts';
 import { ALL_SCENARIOS, DEFAULT_SCENARIOS, RELOAD, SCENARIOS } from './lib/scenarios.ts';
 import type { ProxyDriver, RunContext } from './lib/types.ts';
 
@@ -33,6 +33,7 @@ const DRIVERS: readonly ProxyDriver[] = [directDriver, nginxDriver, haproxyDrive
 const HELP = `Usage: node bench/http.ts [options]
   --duration D           measured load per proxy and scenario (default 10s; 500ms, 10s, 1m)
   --warmup D             load before measuring (default 2s; 0 to skip)
+  --rounds N             measure each proxy N times, in turn, and report the median round (default 1)
   --only LIST            proxies: ${DRIVERS.map((d) => d.name).join(',')} (default all)
   --scenarios LIST       ${ALL_SCENARIOS.join(',')} or all (default ${DEFAULT_SCENARIOS.join(',')})
   --reload-routes N      HTTPRoutes loaded for the reload test (default 1000)
@@ -69,6 +70,7 @@ function options() {
     options: {
       duration: { type: 'string', default: '10s' },
       warmup: { type: 'string', default: '2s' },
+      rounds: { type: 'string', default: '1' },
       only: { type: 'string' },
       scenarios: { type: 'string' },
       'reload-routes': { type: 'string', default: '1000' },
@@ -100,6 +102,7 @@ function options() {
     writes,
     durationS: parseDuration(values.duration, 'duration'),
     warmupS: parseDuration(values.warmup, 'warmup'),
+    rounds: parsePositive(values.rounds, 'rounds'),
     drivers: DRIVERS.filter((d) => names.includes(d.name)),
     scenarios,
     reloadRoutes: parsePositive(values['reload-routes'], 'reload-routes'),
@@ -142,7 +145,7 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   log(
     `bench: ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, load average ${load.toFixed(2)}; ` +
-      `${o.durationS}s per measurement after ${o.warmupS}s warm-up; scratch ${dir}`,
+      `${o.durationS}s per measurement after ${o.warmupS}s warm-up, ${o.rounds} round(s); scratch ${dir}`,
   );
   if (load > 0.5)
     log('bench: WARNING: the machine is busy; numbers will be noisy (ratios still compare within this run)');
@@ -156,11 +159,17 @@ async function main(): Promise<void> {
   try {
     for (const s of SCENARIOS) {
       if (!o.scenarios.includes(s.name)) continue;
-      const rows: Row[] = [];
-      for (const d of o.drivers) {
-        log(`bench: ${s.name} / ${d.name} ...`);
-        rows.push(await measure(d, s, ctx, { durationS: o.durationS, warmupS: o.warmupS }, log));
+      // Rounds go through the proxies in turn, so slow drift on the machine hits them all alike.
+      const rounds = new Map<ProxyDriver, Row[]>(o.drivers.map((d) => [d, []]));
+      for (let round = 1; round <= o.rounds; round++) {
+        for (const d of o.drivers) {
+          const done = rounds.get(d)!;
+          if (done.some((r) => r.status !== 'ok')) continue;
+          log(`bench: ${s.name} / ${d.name}${o.rounds > 1 ? ` (round ${round}/${o.rounds})` : ''} ...`);
+          done.push(await measure(d, s, ctx, { durationS: o.durationS, warmupS: o.warmupS }, log));
+        }
       }
+      const rows = o.drivers.map((d) => medianRound(rounds.get(d)!));
       addRatios(rows);
       results.push({ scenario: s.name, title: s.title, rows });
       const table = scenarioTable(s, rows);
@@ -202,7 +211,12 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       command: `node bench/http.ts ${process.argv.slice(2).join(' ')}`.trim(),
       machine: { cpus: cpus.length, model: cpus[0]?.model ?? null, kernel: os.release(), loadAverageAtStart: load },
-      settings: { durationS: o.durationS, warmupS: o.warmupS, tools: 'wrk -t1, h2load -t1, one worker per proxy' },
+      settings: {
+        durationS: o.durationS,
+        warmupS: o.warmupS,
+        rounds: o.rounds,
+        tools: 'wrk -t1, h2load -t1, one worker per proxy',
+      },
       versions,
       scenarios: results,
       reload: reload.map((r) => ({ ...r, targetP99Ms: RELOAD_TARGET_P99_MS })),

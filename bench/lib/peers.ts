@@ -74,7 +74,7 @@ async function ready(s: Started, port: number): Promise<void> {
   await waitFor(`${s.name} on port ${port} (log: ${s.logFile})`, () => !hasExited(s) && canConnect(port), 10_000);
 }
 
-/** The upstream: a 20-byte body on any path, a 100 KiB static file, POST bodies up to 2 MiB. */
+/** The upstream: a 20-byte body on any path, a 100 KiB static file, POST bodies up to 2 MiB at /upload. */
 export async function startUpstream(dir: string): Promise<{ port: number; started: Started }> {
   const www = join(dir, 'www');
   mkdirSync(www, { recursive: true });
@@ -84,11 +84,25 @@ export async function startUpstream(dir: string): Promise<{ port: number; starte
 http {
 ${nginxHttpCommon(dir, 'upstream')}
   default_type text/plain;
+  upstream self {
+    server 127.0.0.1:${port};
+    keepalive 16;
+  }
   server {
     listen 127.0.0.1:${port} reuseport backlog=4096;
-    # POST bodies are read and discarded before the response (nginx does that for 'return').
     client_max_body_size 2m;
     location = ${LARGE_FILE} { root ${www}; }
+    # POST bodies are read to the end (into memory) before the answer, as a real service would;
+    # nginx's 'return' alone would answer first, and a proxy still sending the body then sees its
+    # connection reset. The body is not forwarded to /sink.
+    location = /upload {
+      client_body_buffer_size 2m;
+      proxy_pass http://self/sink;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
     location / { return 200 "${SMALL_BODY.replace('\n', '\\n')}"; }
   }
 }

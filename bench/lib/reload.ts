@@ -5,7 +5,7 @@
 // by writing a dot-file and renaming it over the original (as editors and config-map volume
 // updates do). Every wait is bounded; after 3 changes in a row that are never seen, it stops.
 
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -44,6 +44,12 @@ export interface ReloadResult {
   p50Ms: number | null;
   p99Ms: number | null;
   maxMs: number | null;
+  /**
+   * Reconciles serve logged after startup ("configuration applied"): how many (more than the
+   * changes means a change was applied in two steps) and their median duration.
+   */
+  reconciles: number;
+  reconcileP50Ms: number | null;
   /** Peak-ish RSS of the serve process after the changes, MiB. */
   rssMiB: number;
 }
@@ -92,7 +98,8 @@ export async function measureReload(
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const t0 = performance.now();
-  const extra = o.debounceMs === null ? [] : ['--reload-debounce', String(o.debounceMs)];
+  // Info level: serve logs each applied configuration with its reconcile time.
+  const extra = ['--log-level', 'info', ...(o.debounceMs === null ? [] : ['--reload-debounce', String(o.debounceMs)])];
   const p = await startPortunus(ctx, dir, extra, `portunus-reload-${label}`);
   try {
     const last = `/route-${o.routes - 1}`;
@@ -145,6 +152,8 @@ export async function measureReload(
       await sleep(settleMs);
     }
     const sorted = Float64Array.from(samples).sort();
+    const reconcileMs = appliedDurations(readFileSync(p.started.logFile, 'utf8')).slice(1);
+    const reconcileSorted = Float64Array.from(reconcileMs).sort();
     return {
       routes: o.routes,
       iterations: o.iterations,
@@ -157,10 +166,27 @@ export async function measureReload(
       p50Ms: sorted.length ? percentile(sorted, 0.5) : null,
       p99Ms: sorted.length ? percentile(sorted, 0.99) : null,
       maxMs: sorted.length ? sorted[sorted.length - 1]! : null,
+      reconciles: reconcileMs.length,
+      reconcileP50Ms: reconcileSorted.length ? percentile(reconcileSorted, 0.5) : null,
       rssMiB: rss(p.started.pid) / 1048576,
     };
   } finally {
     agent.destroy();
     await p.started.stop();
   }
+}
+
+/** durationMs of every "configuration applied" line in serve's JSON log, in order. */
+export function appliedDurations(log: string): number[] {
+  const out: number[] = [];
+  for (const line of log.split('\n')) {
+    if (!line.includes('"configuration applied"')) continue;
+    try {
+      const d = (JSON.parse(line) as { durationMs?: unknown }).durationMs;
+      if (typeof d === 'number') out.push(d);
+    } catch {
+      // Not a JSON line.
+    }
+  }
+  return out;
 }

@@ -22,6 +22,8 @@ export interface Row {
   requests: number | null;
   errors: number | null;
   errorDetail: string | null;
+  /** req/s of every round (the row shows the round with the median req/s). */
+  roundsRps?: number[];
 }
 
 export interface MeasureOptions {
@@ -111,4 +113,17 @@ export async function measure(
 export function addRatios(rows: Row[]): void {
   const nginx = rows.find((r) => r.proxy === 'nginx' && r.status === 'ok')?.rps;
   for (const r of rows) if (nginx && r.rps !== null) r.vsNginx = r.rps / nginx;
+}
+
+/**
+ * Folds the rounds of one proxy into one row: the round with the median req/s (lower median for
+ * an even count), so a neighbour's burst of load during one round does not decide the result.
+ * A proxy with any failed round is reported failed.
+ */
+export function medianRound(rounds: Row[]): Row {
+  const failed = rounds.find((r) => r.status !== 'ok');
+  if (failed) return failed;
+  const sorted = [...rounds].sort((a, b) => a.rps! - b.rps!);
+  const mid = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return { ...mid, roundsRps: rounds.map((r) => r.rps!) };
 }
