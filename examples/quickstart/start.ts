@@ -12,7 +12,9 @@ const manifests = fileURLToPath(new URL('./gateway.yaml', import.meta.url));
 const echoPort = process.env.QUICKSTART_ECHO_PORT ?? '3000';
 
 function run(args: string[]): ChildProcess {
-  return spawn(process.execPath, [bin, ...args], { stdio: 'inherit' });
+  // Own process group: Ctrl-C in a terminal signals the whole foreground group, and serve treats a
+  // second SIGINT as "exit now, skip draining"; this way each child gets exactly one, from stop().
+  return spawn(process.execPath, [bin, ...args], { stdio: 'inherit', detached: true });
 }
 
 const echo = run(['echo', '--port', echoPort, '--namespace', 'default', '--service', 'backend', '--pod', 'backend-local']);
@@ -26,6 +28,11 @@ function stop(signal: NodeJS.Signals): void {
 
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGHUP', () => stop('SIGTERM'));
+// If this launcher dies without a signal handler running (an exception), do not leave the children behind.
+process.on('exit', () => {
+  for (const child of [serve, echo]) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+});
 
 echo.on('exit', (code, signal) => {
   if (stopping) return;
