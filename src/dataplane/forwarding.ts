@@ -30,3 +30,9 @@ export function addForwardingHeaders(headers: string[], remoteAddress: string, s
   headers.push('x-request-id', id);
   return id;
 }
+
+/** Socket remote address as logged and forwarded: IPv4-mapped IPv6 ("::ffff:1.2.3.4") shown as IPv4. */
+export function clientAddress(raw: string | undefined): string {
+  if (raw === undefined) return '';
+  return raw.startsWith('::ffff:') && raw.indexOf('.') !== -1 ? raw.slice(7) : raw;
+}

@@ -50,7 +50,7 @@ before(async () => {
       buf = '';
       const reply = replies[path];
       if (typeof reply === 'function') reply(s);
-      else if (path === '/until-close' || path === '/short') s.end(reply);
+      else if (path === '/until-close' || path === '/short') s.end(reply ?? '');
       else s.write(reply ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
     });
   });

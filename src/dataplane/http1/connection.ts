@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Downstream } from '../downstream.ts';
 import { withoutNames } from '../headers.ts';
 import type { PortState, ServerConnection } from '../port.ts';
+import { clientAddress } from '../forwarding.ts';
 import { Exchange } from '../proxy.ts';
 import { protocolErrorRecord } from '../record.ts';
 import {
@@ -72,7 +73,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   constructor(socket: Socket, port: PortState) {
     this.socket = socket;
     this.port = port;
-    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remoteAddress = clientAddress(socket.remoteAddress);
     const secure = (socket as TLSSocket).encrypted === true;
     this.scheme = secure ? 'https' : 'http';
     this.serverName = secure ? (socket as TLSSocket).servername || null : null;

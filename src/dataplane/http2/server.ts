@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Downstream } from '../downstream.ts';
 import type { PortState, ServerConnection } from '../port.ts';
+import { clientAddress } from '../forwarding.ts';
 import { Exchange } from '../proxy.ts';
 import { toH2Headers } from '../upstream/h2pool.ts';
 
@@ -120,7 +121,7 @@ function onStream(port: PortState, stream: http2.ServerHttp2Stream, h: http2.Inc
   const cl = h['content-length'];
   const hasBody = !stream.endAfterHeaders;
   const session = stream.session;
-  const remote = session?.socket?.remoteAddress ?? '';
+  const remote = clientAddress(session?.socket?.remoteAddress);
   const sni = session?.encrypted === true ? (session.socket as TLSSocket).servername || null : null;
   const down = new H2Downstream(stream, remote, sni);
   const config = port.config;
