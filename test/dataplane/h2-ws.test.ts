@@ -221,3 +221,44 @@ test('graceful close ends open WebSocket tunnels at the grace deadline', async (
   await closed;
   assert.ok(Date.now() - t0 < 1000);
 });
+
+test('HTTP/2 downstream: large upload and slowly read large download keep their bytes', async () => {
+  const big = await echoServer('big', (req, res, body) => {
+    if (req.url === '/h2big/down') {
+      res.end(Buffer.alloc(3 * 1024 * 1024, 'z'));
+      return true;
+    }
+    res.end(String(body.length));
+    return true;
+  });
+  const p2 = await freePort();
+  const dp2 = createDataPlane({ bindAddress: '127.0.0.1' });
+  await dp2.apply(simpleIR(p2, [route({ action: forward('big') })], [cluster('big', [big.port])]), 'v1');
+  const client = http2.connect('http://127.0.0.1:' + p2);
+  const up = await new Promise<string>((resolve, reject) => {
+    const req = client.request({ ':path': '/h2big/up', ':method': 'POST' });
+    let s = '';
+    req.on('data', (c) => (s += c));
+    req.on('end', () => resolve(s));
+    req.on('error', reject);
+    const chunk = Buffer.alloc(256 * 1024, 'u');
+    for (let i = 0; i < 16; i++) req.write(chunk);
+    req.end();
+  });
+  assert.equal(up, String(16 * 256 * 1024));
+  const down = await new Promise<number>((resolve, reject) => {
+    const req = client.request({ ':path': '/h2big/down' });
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      req.pause();
+      setTimeout(() => req.resume(), 1);
+    });
+    req.on('end', () => resolve(n));
+    req.on('error', reject);
+  });
+  assert.equal(down, 3 * 1024 * 1024);
+  client.close();
+  await dp2.close({ graceMs: 50 });
+  await big.close();
+});
