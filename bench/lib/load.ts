@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { trackHelper } from './proc.ts';
 
 export interface WrkLoad {
   tool: 'wrk';
@@ -76,6 +77,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, durationS: num
 function run(command: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    trackHelper(child);
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;

@@ -17,6 +17,14 @@ export interface Started {
 }
 
 const running = new Set<Started>();
+/** Short-lived helpers (load generators) to kill with the servers. */
+const helpers = new Set<ChildProcess>();
+
+/** Kills child with the servers if this process is interrupted; forgotten once it exits. */
+export function trackHelper(child: ChildProcess): void {
+  helpers.add(child);
+  child.once('exit', () => helpers.delete(child));
+}
 
 /** Kills every started process group at once; safe to call from an 'exit' handler (synchronous). */
 export function killAllNow(): void {
@@ -28,6 +36,8 @@ export function killAllNow(): void {
     }
   }
   running.clear();
+  for (const child of helpers) child.kill('SIGKILL');
+  helpers.clear();
 }
 
 let handlersInstalled = false;
