@@ -102,6 +102,7 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
     files: [],
   };
   let loggedDiagnostics = new Set<string>();
+  let loggedApplyErrors = '[]';
 
   let running: Promise<void> | null = null;
   let dirty = false;
@@ -154,9 +155,15 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
           'configuration applied',
         );
       }
+      // Retries re-apply every few seconds; say it again only when something changed.
+      const errorsText = JSON.stringify(applyErrors);
       for (const e of applyErrors) {
-        logger.error({ listener: e.listener, port: e.port, code: e.code }, `listener cannot be served: ${e.message}`);
+        const fields = { listener: e.listener, port: e.port, code: e.code };
+        if (changed || errorsText !== loggedApplyErrors) logger.error(fields, `listener cannot be served: ${e.message}`);
+        else logger.debug(fields, `listener still cannot be served: ${e.message}`);
       }
+      if (loggedApplyErrors !== '[]' && applyErrors.length === 0) logger.info({ version }, 'all listeners are served');
+      loggedApplyErrors = errorsText;
     } else {
       logger.debug({ version }, 'configuration unchanged');
     }

@@ -135,3 +135,49 @@ test('SIGTERM lets in-flight requests finish, then exits 0', async () => {
     await cleanup();
   }
 });
+
+test('--access-log text writes Envoy-like lines; off writes none', async () => {
+  const backend = await startBackend('a');
+  const { dir, cleanup } = await tempDir();
+  const port = await freePort();
+  await writeFile(
+    join(dir, 'all.yaml'),
+    `${gatewayYaml([{ name: 'http', port }])}---\n${serviceYaml(`svc-${backend.port}`, backend.port)}---\n${routeYaml({
+      name: 'web',
+      hostnames: ['www.example.com'],
+      rules: [{ prefix: '/', backendPort: backend.port }],
+    })}`,
+  );
+  try {
+    for (const format of ['text', 'off']) {
+      const serve = await spawnServe({ args: ['-f', dir, '--bind-address', '127.0.0.1', '--access-log', format] });
+      try {
+        await waitFor('ready', async () => (await fetch(`${serve.admin}/readyz`)).status === 200);
+        assert.equal((await through(port, 'www.example.com', `/${format}?a=1`)).status, 200);
+        assert.equal((await through(port, 'nope.example', '/miss')).status, 404);
+        if (format === 'text') {
+          const lines = await waitFor('two access log lines', () => {
+            const l = serve.stdout().trimEnd().split('\n');
+            return l.length >= 2 ? l : undefined;
+          });
+          assert.match(
+            lines[0]!,
+            new RegExp(
+              `^\\[\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\] "GET /text\\?a=1 HTTP/1\\.1" 200 - 0 \\d+ \\d+ \\d+ "127\\.0\\.0\\.1[^"]*" "-" "[^"]+" "www\\.example\\.com" "127\\.0\\.0\\.1:${backend.port}" \\S+ HTTPRoute/default/web default/eg/http$`,
+            ),
+          );
+          assert.match(lines[1]!, /"GET \/miss HTTP\/1\.1" 404 NR 0 0 \d+ - /);
+        } else {
+          // Let a batch that would have been written get written.
+          await new Promise((r) => setTimeout(r, 100));
+          assert.equal(serve.stdout(), '');
+        }
+      } finally {
+        assert.equal(await serve.stop(), 0);
+      }
+    }
+  } finally {
+    await backend.close();
+    await cleanup();
+  }
+});
