@@ -142,7 +142,8 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       // Handshake failures are the client's problem; keep them out of the error path.
       server.on('tlsClientError', () => {});
     } else {
-      server = net.createServer({ noDelay: true }, accept);
+      // Half-open: a client may send its request and FIN before reading the response.
+      server = net.createServer({ noDelay: true, allowHalfOpen: true }, accept);
     }
     const bound: BoundPort = { state, server, h2: null, address: bindAddress, kind: portKind(config) };
     return new Promise((resolve, reject) => {

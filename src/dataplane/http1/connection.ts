@@ -69,6 +69,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #minor = 1;
   #tunnelUpstream: Socket | null = null;
   #headStart = 0;
+  #peerEnded = false;
 
   constructor(socket: Socket, port: PortState) {
     this.socket = socket;
@@ -81,6 +82,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     socket.setTimeout(IDLE_TIMEOUT_MS);
     socket.on('data', this.#onData);
     socket.on('drain', this.#onDrain);
+    socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
     socket.on('timeout', this.#onTimeout);
@@ -113,6 +115,18 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #onDrain = (): void => {
     const ex = this.#ex;
     if (ex !== null) ex.onDownstreamDrain();
+  };
+
+  #onEnd = (): void => {
+    // The client finished sending: answer what is complete (pipelined requests included), then close.
+    this.#peerEnded = true;
+    if (this.#state === S_BODY) {
+      // A body that can never complete.
+      if (this.#ex !== null) this.#protocolError(400);
+      else this.#finishClose();
+      return;
+    }
+    if (this.#ex === null && this.#state === S_HEAD) this.#finishClose();
   };
 
   #onError = (): void => {
@@ -334,6 +348,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     const s = this.socket;
     s.removeListener('data', this.#onData);
     s.removeListener('drain', this.#onDrain);
+    s.removeListener('end', this.#onEnd);
     s.removeListener('error', this.#onError);
     s.removeListener('close', this.#onClose);
     s.removeListener('timeout', this.#onTimeout);
@@ -467,6 +482,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
       if (this.#processing) return; // the running loop picks it up
       this.#process();
     }
+    if (this.#peerEnded && this.#ex === null && this.#state === S_HEAD) this.#finishClose();
   }
 
   #finishClose(): void {

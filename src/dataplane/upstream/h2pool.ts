@@ -100,7 +100,6 @@ class H2UpstreamStream implements UpstreamStream {
     req.on('end', () => {
       const handler = this.#handler;
       this.#handler = null;
-      this.#pool.active;
       if (handler !== null) {
         if (!this.#responded) handler.onUpstreamError('ECONNRESET', true);
         else handler.onUpstreamEnd(this.#trailers);
