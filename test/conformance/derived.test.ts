@@ -9,8 +9,10 @@
 // infra-backend-v2 and on all-namespaces's address infra-backend-v3, which no data plane can do
 // if both Gateways report the same address for their HTTP/80 listener without hostname.
 
+import { readdirSync, readFileSync } from 'node:fs';
 import test from 'node:test';
-import { CLASS, check, type Doc, type Result, scenario } from './harness.ts';
+import { parseAllDocuments } from 'yaml';
+import { CLASS, check, type Doc, GROUP, type Result, scenario } from './harness.ts';
 
 function addressesOf(r: Result, gw: Doc): string[] {
   const st = r.status('Gateway', { namespace: gw.metadata.namespace, name: gw.metadata.name });
@@ -66,4 +68,163 @@ test('derived: GatewayClass status.supportedFeatures sorted ascending by name, n
       ? []
       : [`got ${JSON.stringify(names)}, want ${JSON.stringify(sorted)}`],
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Status documents the API server would accept: metav1.Condition validation (apimachinery) and the
+// Gateway API CRD list bounds (+kubebuilder:validation markers in apis/v1, tag v1.6.1). A status
+// that breaks them is rejected by `kubectl`/the status subresource in Kubernetes mode.
+
+const CONDITION_TYPE =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$/;
+const CONDITION_REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+function conditionProblems(where: string, conds: unknown, min: number, max: number): string[] {
+  if (conds === undefined && min === 0) return [];
+  if (!Array.isArray(conds)) return [`${where}: conditions must be a list`];
+  const p: string[] = [];
+  if (conds.length < min || conds.length > max) p.push(`${where}: ${conds.length} conditions, allowed ${min}..${max}`);
+  const seen = new Set<string>();
+  for (const c of conds as Doc[]) {
+    const w = `${where} condition ${c.type}`;
+    if (typeof c.type !== 'string' || c.type.length > 316 || !CONDITION_TYPE.test(c.type)) p.push(`${w}: invalid type`);
+    if (seen.has(c.type)) p.push(`${w}: duplicate type (listMapKey=type)`);
+    seen.add(c.type);
+    if (!['True', 'False', 'Unknown'].includes(c.status)) p.push(`${w}: status ${JSON.stringify(c.status)}`);
+    if (typeof c.reason !== 'string' || c.reason.length > 1024 || !CONDITION_REASON.test(c.reason))
+      p.push(`${w}: invalid reason ${JSON.stringify(c.reason)}`);
+    if (typeof c.message !== 'string' || c.message.length > 32768)
+      p.push(`${w}: message must be a string of at most 32768 characters`);
+    if (typeof c.lastTransitionTime !== 'string' || !RFC3339.test(c.lastTransitionTime))
+      p.push(`${w}: lastTransitionTime ${JSON.stringify(c.lastTransitionTime)}`);
+    if (!Number.isInteger(c.observedGeneration) || c.observedGeneration < 0)
+      p.push(`${w}: observedGeneration ${c.observedGeneration}`);
+  }
+  return p;
+}
+
+function listenerEntries(where: string, ls: unknown, spec: Doc[]): string[] {
+  if (ls === undefined) return [];
+  if (!Array.isArray(ls)) return [`${where}: listeners must be a list`];
+  const p: string[] = [];
+  if (ls.length > 64) p.push(`${where}: ${ls.length} listener entries, at most 64`);
+  const names = new Set(spec.map((l) => l.name));
+  for (const l of ls as Doc[]) {
+    const w = `${where} listener ${l.name}`;
+    if (!names.has(l.name)) p.push(`${w}: no such listener in spec`);
+    if (!Number.isInteger(l.attachedRoutes) || l.attachedRoutes < 0) p.push(`${w}: attachedRoutes ${l.attachedRoutes}`);
+    if (!Array.isArray(l.supportedKinds) || l.supportedKinds.length > 8)
+      p.push(`${w}: supportedKinds must be a list of at most 8`);
+    p.push(...conditionProblems(w, l.conditions, 0, 8));
+    if (!Array.isArray(l.conditions)) p.push(`${w}: conditions are required`);
+  }
+  return p;
+}
+
+/** The parentRef of a status entry must be one of the route's spec parentRefs (after defaults). */
+function sameParent(a: Doc, b: Doc, routeNamespace: string): boolean {
+  return (
+    (a.group ?? GROUP) === (b.group ?? GROUP) &&
+    (a.kind ?? 'Gateway') === (b.kind ?? 'Gateway') &&
+    a.name === b.name &&
+    (a.namespace ?? routeNamespace) === (b.namespace ?? routeNamespace) &&
+    (a.sectionName ?? '') === (b.sectionName ?? '') &&
+    (a.port ?? 0) === (b.port ?? 0)
+  );
+}
+
+function statusProblems(r: Result, d: Doc): string[] {
+  const nn = { namespace: d.metadata?.namespace, name: d.metadata?.name };
+  const st = r.status(d.kind, nn);
+  if (st === undefined) return [];
+  const w = `${d.kind} ${nn.namespace ? `${nn.namespace}/` : ''}${nn.name}`;
+  const p: string[] = [];
+  switch (d.kind) {
+    case 'GatewayClass':
+      p.push(...conditionProblems(w, st.conditions, 0, 8));
+      if ((st.supportedFeatures ?? []).length > 64) p.push(`${w}: more than 64 supportedFeatures`);
+      break;
+    case 'Gateway':
+      p.push(...conditionProblems(w, st.conditions, 0, 8));
+      if ((st.addresses ?? []).length > 16) p.push(`${w}: more than 16 addresses`);
+      p.push(...listenerEntries(w, st.listeners, d.spec?.listeners ?? []));
+      break;
+    case 'ListenerSet':
+      p.push(...conditionProblems(w, st.conditions, 0, 8));
+      p.push(...listenerEntries(w, st.listeners, d.spec?.listeners ?? []));
+      break;
+    case 'HTTPRoute':
+    case 'GRPCRoute':
+    case 'TLSRoute':
+    case 'TCPRoute':
+    case 'UDPRoute': {
+      const parents = st.parents;
+      if (!Array.isArray(parents)) {
+        p.push(`${w}: parents is required`);
+        break;
+      }
+      if (parents.length > 32) p.push(`${w}: ${parents.length} parents, at most 32`);
+      for (const [i, e] of (parents as Doc[]).entries()) {
+        const pw = `${w} parents[${i}] (${e.parentRef?.name})`;
+        if (!(d.spec?.parentRefs ?? []).some((ref: Doc) => sameParent(ref, e.parentRef ?? {}, nn.namespace ?? ''))) {
+          p.push(`${pw}: parentRef ${JSON.stringify(e.parentRef)} matches no spec.parentRefs entry`);
+        }
+        if (
+          (parents as Doc[]).some(
+            (o, j) =>
+              j < i &&
+              o.controllerName === e.controllerName &&
+              sameParent(o.parentRef ?? {}, e.parentRef ?? {}, nn.namespace ?? ''),
+          )
+        ) {
+          p.push(`${pw}: duplicate entry for the same parentRef`);
+        }
+        if (typeof e.controllerName !== 'string' || !e.controllerName.includes('/'))
+          p.push(`${pw}: controllerName ${e.controllerName}`);
+        p.push(...conditionProblems(pw, e.conditions, 1, 8));
+      }
+      break;
+    }
+    case 'BackendTLSPolicy': {
+      const ancestors = st.ancestors;
+      if (!Array.isArray(ancestors)) {
+        p.push(`${w}: ancestors is required`);
+        break;
+      }
+      if (ancestors.length > 16) p.push(`${w}: ${ancestors.length} ancestors, at most 16`);
+      for (const [i, a] of (ancestors as Doc[]).entries())
+        p.push(...conditionProblems(`${w} ancestors[${i}]`, a.conditions, 1, 8));
+      break;
+    }
+  }
+  return p;
+}
+
+test('derived: every rendered status is one the API server accepts (all upstream manifests)', async (t) => {
+  // Manifests are translated in groups whose objects do not collide (kind/namespace/name), to keep
+  // this fast; validity of each status does not depend on which other tests share the snapshot.
+  const dir = new URL('../testdata/conformance/tests/', import.meta.url);
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+  const groups: { files: string[]; keys: Set<string> }[] = [];
+  for (const file of files) {
+    const keys = new Set(
+      parseAllDocuments(readFileSync(new URL(file, dir), 'utf8'))
+        .map((d) => d.toJSON() as Doc | null)
+        .filter((d): d is Doc => !!d?.kind)
+        .map((d) => `${d.kind}/${d.metadata?.namespace ?? ''}/${d.metadata?.name}`),
+    );
+    const g = groups.find((x) => x.files.length < 16 && [...keys].every((k) => !x.keys.has(k)));
+    if (g) {
+      g.files.push(file);
+      for (const k of keys) g.keys.add(k);
+    } else groups.push({ files: [file], keys });
+  }
+  for (const g of groups) {
+    const r = await scenario(g.files).run();
+    const problems = r.inputs.flatMap((d) => statusProblems(r, d));
+    await check(t, g.files.join(', '), [...new Set(problems)]);
+  }
 });

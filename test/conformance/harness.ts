@@ -72,7 +72,19 @@ export interface ExpectedParent {
 // ---------------------------------------------------------------------------------------------
 // Scenario: input documents -> loader -> translator -> rendered status documents
 
+const parsed = new Map<string, Doc[]>();
+
+/** Parsed once per process; callers get their own copy to mutate. */
 function readDocs(rel: string): Doc[] {
+  let docs = parsed.get(rel);
+  if (!docs) {
+    docs = parseDocs(rel);
+    parsed.set(rel, docs);
+  }
+  return structuredClone(docs);
+}
+
+function parseDocs(rel: string): Doc[] {
   const text = readFileSync(join(DATA, rel), 'utf8');
   const out: Doc[] = [];
   for (const d of parseAllDocuments(text)) {
