@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -59,6 +59,57 @@ test('a watched file reacts to itself only, and close() stops callbacks', async 
     writeFileSync(file, 'a: 3\n');
     await sleep(300);
     assert.equal(calls, 1);
+  } finally {
+    close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file replaced by rename again and again (as editors save) is seen every time', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portunus-watch-'));
+  const file = join(dir, 'route.yaml');
+  writeFileSync(file, 'v: 0\n');
+  let calls = 0;
+  const closeDir = watchPaths([dir], () => calls++, { debounceMs: 30 });
+  let fileCalls = 0;
+  const closeFile = watchPaths([file], () => fileCalls++, { debounceMs: 30 });
+  try {
+    await sleep(50);
+    for (let i = 1; i <= 5; i++) {
+      const tmp = join(dir, `.route.yaml.${i}.tmp`);
+      writeFileSync(tmp, `v: ${i}\n`);
+      renameSync(tmp, file);
+      await until(() => calls >= i && fileCalls >= i);
+      await sleep(60);
+    }
+    assert.equal(calls, 5);
+    assert.equal(fileCalls, 5);
+  } finally {
+    closeDir();
+    closeFile();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('directories created after the watch starts are watched too', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portunus-watch-'));
+  let calls = 0;
+  const close = watchPaths([dir], () => calls++, { debounceMs: 30 });
+  try {
+    await sleep(50);
+    mkdirSync(join(dir, 'late'));
+    await until(() => calls === 1);
+    await sleep(60);
+    writeFileSync(join(dir, 'late', 'x.yaml'), 'x: 1\n');
+    await until(() => calls === 2);
+    // Removed and created again: a new directory to watch.
+    rmSync(join(dir, 'late'), { recursive: true });
+    await until(() => calls === 3);
+    mkdirSync(join(dir, 'late'));
+    await until(() => calls === 4);
+    await sleep(60);
+    writeFileSync(join(dir, 'late', 'y.yaml'), 'y: 1\n');
+    await until(() => calls === 5);
   } finally {
     close();
     rmSync(dir, { recursive: true, force: true });

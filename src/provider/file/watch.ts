@@ -1,10 +1,14 @@
 // Watches manifest paths and calls back once per burst of changes. Editors save in several steps
 // (write temp file, rename, chmod) and `kubectl`-style tools write many files at once, so events
 // are coalesced: the callback runs when no event has arrived for `debounceMs`.
+//
+// Directories are watched one by one, non-recursively. Node's recursive fs.watch on Linux watches
+// individual files too, and loses a file once it has been replaced by rename (the way editors and
+// config tools save); a plain directory watch reports every entry created, renamed in or removed.
+// The tree is rescanned after each burst so directories created later are watched as well.
 
-import { type FSWatcher, watch } from 'node:fs';
-import { basename, dirname } from 'node:path';
-import { statSync } from 'node:fs';
+import { type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 export interface WatchOptions {
   /** Quiet period after the last event before calling back (default 100 ms). */
@@ -13,29 +17,55 @@ export interface WatchOptions {
   onError?: (path: string, err: Error) => void;
 }
 
+/** Symlinked directories can loop; no real manifest tree is this deep. */
+const MAX_DEPTH = 32;
+
+interface Target {
+  /** Watch subdirectories too. */
+  recursive: boolean;
+  /** Names in the directory that matter (null: all of them). */
+  names: Set<string> | null;
+}
+
+/** The directories of a tree, hidden ones skipped (as the loader skips them). */
+function directoriesUnder(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    out.push(dir);
+    if (depth >= MAX_DEPTH) return;
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of entries.sort()) {
+      if (name.startsWith('.')) continue;
+      const full = join(dir, name);
+      try {
+        if (statSync(full).isDirectory()) walk(full, depth + 1);
+      } catch {
+        // Vanished or unreadable: nothing to watch.
+      }
+    }
+  };
+  walk(root, 0);
+  return out;
+}
+
 /**
  * Watches files and directories (directories recursively) and calls onChange after each burst.
- * A file is watched through its directory, so replacing it by rename (as editors do) keeps
- * working. Returns a function that stops watching and cancels a pending callback.
+ * A file is watched through its directory, so replacing it by rename keeps working. Returns a
+ * function that stops watching and cancels a pending callback.
  */
 export function watchPaths(paths: readonly string[], onChange: () => void, opts: WatchOptions = {}): () => void {
   const debounceMs = opts.debounceMs ?? 100;
-  const watchers: FSWatcher[] = [];
+  const watchers = new Map<string, { w: FSWatcher; ino: number }>();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  const fire = (): void => {
-    timer = undefined;
-    if (!closed) onChange();
-  };
-  const poke = (): void => {
-    if (closed) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(fire, debounceMs);
-  };
-
-  // Directory to watch → the names in it we care about (null: everything, recursively).
-  const targets = new Map<string, { recursive: boolean; names: Set<string> | null }>();
+  // Directory given (or holding a given file) → what to watch in it.
+  const targets = new Map<string, Target>();
   for (const p of paths) {
     if (p === '-') continue;
     let isDir = false;
@@ -52,22 +82,76 @@ export function watchPaths(paths: readonly string[], onChange: () => void, opts:
     } else t.names?.add(basename(p));
     targets.set(dir, t);
   }
-  for (const [dir, t] of targets) {
+
+  const poke = (): void => {
+    if (closed) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(fire, debounceMs);
+  };
+
+  const inode = (dir: string): number => {
     try {
-      const w = watch(dir, { recursive: t.recursive, persistent: true }, (_event, filename) => {
-        if (t.names === null || filename === null || t.names.has(basename(String(filename)))) poke();
+      return statSync(dir).ino;
+    } catch {
+      return -1;
+    }
+  };
+
+  const add = (dir: string, names: Set<string> | null): void => {
+    const ino = inode(dir);
+    const current = watchers.get(dir);
+    if (current && current.ino === ino) return;
+    // A directory removed and created again is a new inode; the old watch sees nothing of it.
+    current?.w.close();
+    watchers.delete(dir);
+    try {
+      const w = watch(dir, { persistent: true }, (_event, filename) => {
+        if (names === null || filename === null || names.has(basename(String(filename)))) poke();
       });
-      w.on('error', (err) => opts.onError?.(dir, err));
-      watchers.push(w);
+      w.on('error', () => {
+        // The directory went away (or became unreadable): drop it; the next scan decides.
+        w.close();
+        if (watchers.get(dir)?.w === w) watchers.delete(dir);
+        poke();
+      });
+      watchers.set(dir, { w, ino });
     } catch (err) {
       opts.onError?.(dir, err as Error);
     }
+  };
+
+  /** Brings the set of watched directories in line with the trees on disk. */
+  const sync = (): void => {
+    const wanted = new Map<string, Set<string> | null>();
+    for (const [dir, t] of targets) {
+      if (!t.recursive) {
+        if (!wanted.has(dir)) wanted.set(dir, t.names);
+        continue;
+      }
+      for (const d of directoriesUnder(dir)) wanted.set(d, null);
+    }
+    for (const [dir, { w }] of watchers) {
+      if (!wanted.has(dir)) {
+        w.close();
+        watchers.delete(dir);
+      }
+    }
+    for (const [dir, names] of wanted) add(dir, names);
+  };
+
+  function fire(): void {
+    timer = undefined;
+    if (closed) return;
+    sync();
+    onChange();
   }
 
+  sync();
   return () => {
     closed = true;
     if (timer) clearTimeout(timer);
     timer = undefined;
-    for (const w of watchers) w.close();
+    for (const { w } of watchers.values()) w.close();
+    watchers.clear();
   };
 }
