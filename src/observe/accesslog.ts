@@ -83,6 +83,23 @@ function countLines(s: string): number {
   return n;
 }
 
+// Requests finishing in the same millisecond share one formatted timestamp.
+let lastTime = -1;
+let lastIso = '';
+function iso(ms: number): string {
+  if (ms !== lastTime) {
+    lastTime = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
+// Most values (paths, hosts, ids) need no JSON escaping; checking is cheaper than JSON.stringify.
+const NEEDS_JSON_ESCAPE = /["\\\x00-\x1f\u007f-\uffff]/;
+function str(s: string): string {
+  return NEEDS_JSON_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
 /**
  * JSON lines with Envoy's well-known field names. Built by hand (JSON.stringify only for the
  * strings that come from the client) so the object never has to be copied into a new shape.
@@ -90,19 +107,19 @@ function countLines(s: string): number {
 export function formatJson(r: AccessRecord): string {
   return (
     '{"start_time":"' +
-    new Date(r.startTime).toISOString() +
+    iso(r.startTime) +
     '","method":' +
-    JSON.stringify(r.method) +
+    str(r.method) +
     ',"path":' +
-    JSON.stringify(r.path) +
+    str(r.path) +
     ',"protocol":' +
-    JSON.stringify(r.protocol) +
+    str(r.protocol) +
     ',"authority":' +
-    JSON.stringify(r.authority) +
+    str(r.authority) +
     ',"response_code":' +
     r.responseCode +
     ',"response_flags":' +
-    JSON.stringify(r.responseFlags) +
+    str(r.responseFlags) +
     ',"bytes_received":' +
     r.bytesReceived +
     ',"bytes_sent":' +
@@ -112,19 +129,19 @@ export function formatJson(r: AccessRecord): string {
     ',"upstream_service_time":' +
     (r.upstreamLatencyMs < 0 ? 'null' : Math.round(r.upstreamLatencyMs)) +
     ',"upstream_host":' +
-    JSON.stringify(r.upstreamHost) +
+    str(r.upstreamHost) +
     ',"upstream_cluster":' +
-    JSON.stringify(r.upstreamCluster) +
+    str(r.upstreamCluster) +
     ',"x_request_id":' +
-    JSON.stringify(r.requestId) +
+    str(r.requestId) +
     ',"route":' +
-    JSON.stringify(r.route) +
+    str(r.route) +
     ',"listener":' +
-    JSON.stringify(r.listener) +
+    str(r.listener) +
     ',"downstream_remote_address":' +
-    JSON.stringify(r.downstreamRemoteAddress) +
+    str(r.downstreamRemoteAddress) +
     ',"user_agent":' +
-    JSON.stringify(r.userAgent) +
+    str(r.userAgent) +
     '}\n'
   );
 }
@@ -136,7 +153,7 @@ export function formatJson(r: AccessRecord): string {
 export function formatText(r: AccessRecord): string {
   return (
     '[' +
-    new Date(r.startTime).toISOString() +
+    iso(r.startTime) +
     '] "' +
     quote(r.method) +
     ' ' +

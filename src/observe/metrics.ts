@@ -1,15 +1,13 @@
 // Prometheus metrics for the data plane (via the DataPlaneObserver seam) and the control loop.
-// prom-client resolves a label set to its child on every labels() call (hashing the values), so
-// the hot path keeps its own map from a joined key to the already-resolved children.
+// Request-path series live in series.ts (cheap to update, rendered at scrape time); the rest are
+// ordinary prom-client metrics.
 
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { AccessRecord, DataPlaneObserver } from '../dataplane/observer.ts';
+import { FastHistogram, RequestCounter, UpDownGauge } from './series.ts';
 
 /** Seconds; spans a fast loopback hop (0.5 ms) to a slow upstream (30 s). */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-
-/** Children caches are cleared past this size so config churn cannot grow them without bound. */
-const MAX_CACHED_CHILDREN = 10_000;
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -33,48 +31,37 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
-interface RequestChildren {
-  requests: { inc(): void };
-}
-
-const CODE_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
-
-function codeClass(code: number): string {
-  return CODE_CLASSES[Math.floor(code / 100) - 1] ?? 'other';
-}
-
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   const registers = [registry];
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
-  const requests = new Counter({
-    name: 'portunus_http_requests_total',
-    help: 'HTTP requests served, by listener, route, upstream cluster and response code class.',
-    labelNames: ['listener', 'route', 'cluster', 'code_class'],
-    registers,
-  });
-  const duration = new Histogram({
-    name: 'portunus_http_request_duration_seconds',
-    help: 'Time from the request head being received to the response being sent.',
-    labelNames: ['listener', 'route'],
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const upstreamLatency = new Histogram({
-    name: 'portunus_upstream_latency_seconds',
-    help: 'Time from the upstream request being sent to its first response byte.',
-    labelNames: ['cluster'],
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const connections = new Gauge({
-    name: 'portunus_active_connections',
-    // A connection is accepted before Host/SNI picks among listeners sharing a port, so those are counted per port.
-    help: 'Open downstream connections per listener ("port/<n>" when several listeners share the port).',
-    labelNames: ['listener'],
-    registers,
-  });
+  const requests = new RequestCounter(
+    registry,
+    'portunus_http_requests_total',
+    'HTTP requests served, by listener, route, upstream cluster and response code class.',
+  );
+  const duration = new FastHistogram(
+    registry,
+    'portunus_http_request_duration_seconds',
+    'Time from the request head being received to the response being sent.',
+    ['listener', 'route'],
+    LATENCY_BUCKETS,
+  );
+  const upstreamLatency = new FastHistogram(
+    registry,
+    'portunus_upstream_latency_seconds',
+    'Time from the upstream request being sent to its first response byte.',
+    ['cluster'],
+    LATENCY_BUCKETS,
+  );
+  // A connection is accepted before Host/SNI picks among listeners sharing a port, so those are counted per port.
+  const connections = new UpDownGauge(
+    registry,
+    'portunus_active_connections',
+    'Open downstream connections per listener ("port/<n>" when several listeners share the port).',
+    'listener',
+  );
   const configInfo = new Gauge({
     name: 'portunus_config_info',
     help: 'The configuration version being served (value is always 1).',
@@ -102,59 +89,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
   });
 
-  const requestChildren = new Map<string, RequestChildren>();
-  const durationChildren = new Map<string, { observe(v: number): void }>();
-  const upstreamChildren = new Map<string, { observe(v: number): void }>();
-  const connectionChildren = new Map<string, { inc(): void; dec(): void }>();
-
   const observer: DataPlaneObserver = {
     onRequestEnd(r: AccessRecord) {
-      const cls = codeClass(r.responseCode);
-      const rk = `${r.listener}\0${r.route}\0${r.upstreamCluster}\0${cls}`;
-      let rc = requestChildren.get(rk);
-      if (rc === undefined) {
-        if (requestChildren.size >= MAX_CACHED_CHILDREN) requestChildren.clear();
-        rc = { requests: requests.labels(r.listener, r.route, r.upstreamCluster, cls) };
-        requestChildren.set(rk, rc);
-      }
-      rc.requests.inc();
-
-      const dk = `${r.listener}\0${r.route}`;
-      let dc = durationChildren.get(dk);
-      if (dc === undefined) {
-        if (durationChildren.size >= MAX_CACHED_CHILDREN) durationChildren.clear();
-        dc = duration.labels(r.listener, r.route);
-        durationChildren.set(dk, dc);
-      }
-      dc.observe(r.durationMs / 1000);
-
-      if (r.upstreamLatencyMs >= 0) {
-        let uc = upstreamChildren.get(r.upstreamCluster);
-        if (uc === undefined) {
-          if (upstreamChildren.size >= MAX_CACHED_CHILDREN) upstreamChildren.clear();
-          uc = upstreamLatency.labels(r.upstreamCluster);
-          upstreamChildren.set(r.upstreamCluster, uc);
-        }
-        uc.observe(r.upstreamLatencyMs / 1000);
-      }
+      requests.inc(r.listener, r.route, r.upstreamCluster, r.responseCode);
+      duration.observe(r.listener, r.route, r.durationMs / 1000);
+      if (r.upstreamLatencyMs >= 0) upstreamLatency.observe(r.upstreamCluster, '', r.upstreamLatencyMs / 1000);
     },
     onConnectionOpen(listener: string) {
-      connectionChild(listener).inc();
+      connections.add(listener, 1);
     },
     onConnectionClose(listener: string) {
-      connectionChild(listener).dec();
+      connections.add(listener, -1);
     },
   };
-
-  function connectionChild(listener: string): { inc(): void; dec(): void } {
-    let c = connectionChildren.get(listener);
-    if (c === undefined) {
-      // Never cleared: one entry per listener name ever seen, and the gauge must keep its value.
-      c = connections.labels(listener);
-      connectionChildren.set(listener, c);
-    }
-    return c;
-  }
 
   return {
     registry,
