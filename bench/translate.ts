@@ -94,7 +94,9 @@ function runCase(routes: number, runs: number): void {
 }
 
 const self = fileURLToPath(import.meta.url);
-if (process.argv[2] === '--case') {
+if (!import.meta.main) {
+  // imported for generateManifests()
+} else if (process.argv[2] === '--case') {
   runCase(Number(process.argv[3]), Number(process.argv[4] ?? 5));
 } else {
   const targets: Record<number, number> = { 1000: 100, 10000: 1000 };

@@ -102,7 +102,7 @@ export const statusCommand: Command = {
     if (output === 'json') process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     else if (output === 'yaml') {
       const { stringify } = await import('yaml');
-      process.stdout.write(stringify(body, { lineWidth: 0 }));
+      process.stdout.write(stringify(body, { lineWidth: 0, aliasDuplicateObjects: false }));
     } else process.stdout.write(renderTable(body));
     return 0;
   },

@@ -81,7 +81,7 @@ export const translateCommand: Command = {
       const body = to === 'status' ? resources : to === 'ir' ? result.ir : { resources, ir: result.ir };
       process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     } else {
-      process.stdout.write(docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'));
+      process.stdout.write(docs.map((d) => stringify(d, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n'));
     }
     return 0;
   },

@@ -48,7 +48,7 @@ function render(file: string, text: string): string {
     }));
   }
   if (result.diagnostics.length > 0) doc.diagnostics = result.diagnostics;
-  return stringify(doc, { lineWidth: 0 });
+  return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 for (const input of inputs) {

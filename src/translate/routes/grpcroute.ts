@@ -93,8 +93,8 @@ function compileRule(
       ruleIndex,
       ...(rule.name ? { ruleName: rule.name } : {}),
       match,
-      filters: structuredClone(filters.filters),
-      action: structuredClone(action),
+      filters: filters.filters,
+      action,
       grpc: true,
     };
     if (session) ir.sessionPersistence = { ...session };

@@ -118,8 +118,8 @@ function compileRule(
       ruleIndex,
       ...(rule.name ? { ruleName: rule.name } : {}),
       match,
-      filters: structuredClone(filters.filters),
-      action: structuredClone(action),
+      filters: filters.filters,
+      action,
     };
     if (timeouts) ir.timeouts = { ...timeouts };
     if (retry) ir.retry = { ...retry, codes: [...retry.codes] };

@@ -40,7 +40,7 @@ interface Pass {
   readonly vhosts: VirtualHostCollector;
   readonly l4: L4Collector;
   /** HTTP-family routes attached per listener, for the HTTPRoute/GRPCRoute hostname conflict rule. */
-  readonly httpFamily: Map<ListenerContext, { kind: RouteKind; id: string; hostnames: string[] }[]>;
+  readonly httpFamily: Map<ListenerContext, Record<'HTTPRoute' | 'GRPCRoute', { id: string; hostnames: string[] }[]>>;
 }
 
 export function translateRoutes(ctx: TranslateContext, gateways: GatewayContext[]): void {
@@ -115,16 +115,22 @@ function compileHTTPFamily(pass: Pass, env: RouteEnv, route: RouteContext): Comp
   return {
     ruleCount,
     attach(listener, hostnames) {
-      const others = pass.httpFamily.get(listener) ?? [];
-      const clash = others.find((o) => o.kind !== route.kind && hostnamesOverlap(o.hostnames, hostnames));
+      // Only the other kind can clash, so each kind is kept in its own list: a listener with
+      // thousands of HTTPRoutes and no GRPCRoute does no overlap checks at all.
+      let family = pass.httpFamily.get(listener);
+      if (!family) {
+        family = { HTTPRoute: [], GRPCRoute: [] };
+        pass.httpFamily.set(listener, family);
+      }
+      const others = route.kind === 'GRPCRoute' ? family.HTTPRoute : family.GRPCRoute;
+      const clash = others.find((o) => hostnamesOverlap(o.hostnames, hostnames));
       if (clash) {
         return {
           reason: 'NotAllowedByListeners',
           message: `listener ${listener.ir.name} already serves ${clash.id} for overlapping hostnames; an HTTPRoute and a GRPCRoute cannot share a hostname (the older route wins)`,
         };
       }
-      if (!pass.httpFamily.has(listener)) pass.httpFamily.set(listener, []);
-      pass.httpFamily.get(listener)!.push({ kind: route.kind, id, hostnames });
+      (route.kind === 'GRPCRoute' ? family.GRPCRoute : family.HTTPRoute).push({ id, hostnames });
       for (const e of entries) addHTTPEntry(pass, listener, route, e, hostnames);
       return null;
     },

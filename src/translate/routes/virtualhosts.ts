@@ -51,8 +51,8 @@ export function buildVirtualHosts(entries: readonly VirtualHostEntry[]): Virtual
         // A route listing both "a.example.com" and "*.example.com" is served once, at the higher rank.
         if (seen.has(e.ir.name)) continue;
         seen.add(e.ir.name);
-        // Each virtual host gets its own copies: the IR is plain data and must not share objects.
-        routes.push(structuredClone(e.ir));
+        // Shared, not copied: the IR is immutable once built (writers emit it without YAML aliases).
+        routes.push(e.ir);
       }
     }
     return { hostname, routes };
