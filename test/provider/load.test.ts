@@ -81,6 +81,10 @@ test('stdin text (-f -) loads like a file named <stdin>, in argument order', asy
   // The synchronous core takes texts directly.
   const t = loadTexts([{ file: 'x.yaml', text: stdin }]);
   assert.ok(t.snapshot.get('Service', 'default', 'piped'));
+  // A zero-length file (often one caught mid-write) is reported, not fatal.
+  const empty = loadTexts([{ file: 'e.yaml', text: '' }]);
+  assert.deepEqual(codes(empty.diagnostics), ['EMPTY_FILE']);
+  assert.equal(empty.fatal, false);
 });
 
 test('malformed YAML: a PARSE_ERROR with file:line, the other documents still load, and fatal is set', async () => {

@@ -141,6 +141,12 @@ export function loadTexts(inputs: readonly LoadInput[], prior: readonly Diagnost
   const entries: SnapshotEntry[] = [];
   let parseErrors = 0;
   for (const { file, text } of inputs) {
+    if (text.length === 0) {
+      // Usually a file caught between truncate and write (an in-place save); a server may prefer
+      // to keep the file's previous version rather than drop its resources.
+      diagnostics.push({ severity: 'warning', code: 'EMPTY_FILE', message: 'file is empty', source: { file, line: 1 } });
+      continue;
+    }
     const parsed = parseManifestText(file, text);
     diagnostics.push(...parsed.diagnostics);
     parseErrors += parsed.diagnostics.filter((d) => d.code === 'PARSE_ERROR').length;
