@@ -203,6 +203,11 @@ async function main(): Promise<void> {
       .map(([k, v]) => `${k}: ${v}`)
       .join('; ')}\n\n`,
   );
+  process.stdout.write(
+    'CPU s/100k: CPU seconds the proxy (all its processes and threads) spent per 100,000 requests; it\n' +
+      'moves least when the machine is shared. others %: CPU that processes outside this benchmark used\n' +
+      'during the measurement, in % of one core (high = noisy row). RSS: nginx worker(s), other proxies whole.\n\n',
+  );
   process.stdout.write(output.join('\n'));
 
   if (o.json) {

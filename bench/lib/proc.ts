@@ -211,6 +211,23 @@ export function treeCpuSeconds(root: number): number {
   return ticks / ticksPerSecond();
 }
 
+/** Busy CPU seconds of the whole machine so far (all cores; idle and iowait excluded). */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already inside user).
+  const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+  return busy / ticksPerSecond();
+}
+
+/** CPU seconds of this process plus its exited, reaped children (the load generators). */
+export function selfAndReapedCpuSeconds(): number {
+  const text = readFileSync('/proc/self/stat', 'utf8');
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // Fields 14-17: utime, stime, cutime, cstime.
+  return (Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14])) / ticksPerSecond();
+}
+
 /** VmRSS in bytes (0 if the process is gone). */
 export function rssBytes(pid: number): number {
   try {

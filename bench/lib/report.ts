@@ -11,14 +11,14 @@ const fmt = (v: number | null, digits: number): string =>
     ? '-'
     : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-const HEAD = ['proxy', 'req/s', 'vs nginx', 'p50 ms', 'p99 ms', 'CPU s/100k', 'RSS MiB', 'errors'];
+const HEAD = ['proxy', 'req/s', 'vs nginx', 'p50 ms', 'p99 ms', 'CPU s/100k', 'RSS MiB', 'errors', 'others %'];
 
 export function scenarioTable(s: Scenario, rows: Row[]): string {
   const body: string[][] = [];
   const notes: string[] = [];
   for (const r of rows) {
     if (r.status !== 'ok') {
-      body.push([r.proxy, r.status, '', '', '', '', '', '']);
+      body.push([r.proxy, r.status, '', '', '', '', '', '', '']);
       notes.push(`  ${r.proxy}: ${r.status}: ${(r.reason ?? '').split('\n')[0]}`);
       continue;
     }
@@ -31,6 +31,7 @@ export function scenarioTable(s: Scenario, rows: Row[]): string {
       fmt(r.cpuSecondsPer100k, 2),
       fmt(r.rssMiB, 1),
       String(r.errors ?? '-'),
+      fmt(r.othersCpuPct, 0),
     ]);
     if (r.errors) notes.push(`  ${r.proxy}: ${r.errorDetail}`);
   }

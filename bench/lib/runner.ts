@@ -4,7 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { type LoadResult, runLoad } from './load.ts';
 import { probe } from './probe.ts';
-import { rssBytes, treeCpuSeconds } from './proc.ts';
+import { performance } from 'node:perf_hooks';
+import { machineBusySeconds, rssBytes, selfAndReapedCpuSeconds, treeCpuSeconds } from './proc.ts';
 import type { ProxyDriver, RunContext, RunningProxy, Scenario } from './types.ts';
 
 export interface Row {
@@ -20,6 +21,11 @@ export interface Row {
   cpuSecondsPer100k: number | null;
   rssMiB: number | null;
   requests: number | null;
+  /**
+   * CPU used during the measurement by processes outside this benchmark (other work on the
+   * machine), in % of one core: a high value means the row was measured on a busy machine.
+   */
+  othersCpuPct: number | null;
   errors: number | null;
   errorDetail: string | null;
   /** req/s of every round (the row shows the round with the median req/s). */
@@ -44,6 +50,7 @@ function emptyRow(scenario: Scenario, driver: ProxyDriver, status: Row['status']
     cpuSecondsPer100k: null,
     rssMiB: null,
     requests: null,
+    othersCpuPct: null,
     errors: null,
     errorDetail: null,
   };
@@ -82,9 +89,16 @@ export async function measure(
     }
     const target = { port: proxy.port, tls, dir: ctx.dir };
     if (o.warmupS > 0) await runLoad(scenario.load, target, o.warmupS);
+    const ours = () =>
+      selfAndReapedCpuSeconds() + (proxy.cpuRoot === ctx.upstream.pid ? 0 : treeCpuSeconds(ctx.upstream.pid));
+    const machine0 = machineBusySeconds();
+    const ours0 = ours();
     const cpu0 = treeCpuSeconds(proxy.cpuRoot);
+    const t0 = performance.now();
     const r: LoadResult = await runLoad(scenario.load, target, o.durationS);
     const cpu1 = treeCpuSeconds(proxy.cpuRoot);
+    const wall = (performance.now() - t0) / 1000;
+    const others = machineBusySeconds() - machine0 - (ours() - ours0) - (cpu1 - cpu0);
     const rss = proxy.rssPids().reduce((sum, pid) => sum + rssBytes(pid), 0);
     if (proxy.exited()) return emptyRow(scenario, driver, 'failed', `exited during the load${logTail(proxy.logFile)}`);
     return {
@@ -99,6 +113,7 @@ export async function measure(
       cpuSecondsPer100k: r.requests > 0 ? ((cpu1 - cpu0) / r.requests) * 100_000 : null,
       rssMiB: rss / 1048576,
       requests: r.requests,
+      othersCpuPct: Math.max(0, (others / wall) * 100),
       errors: r.errors,
       errorDetail: r.errorDetail || null,
     };
