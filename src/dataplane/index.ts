@@ -142,8 +142,9 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       // Handshake failures are the client's problem; keep them out of the error path.
       server.on('tlsClientError', () => {});
     } else {
-      // Half-open: a client may send its request and FIN before reading the response.
-      server = net.createServer({ noDelay: true, allowHalfOpen: true }, accept);
+      // No half-open connections: a client FIN means the client is gone (as in Envoy), in-flight
+      // requests are reset and recorded with DC.
+      server = net.createServer({ noDelay: true }, accept);
     }
     const bound: BoundPort = { state, server, h2: null, address: bindAddress, kind: portKind(config) };
     return new Promise((resolve, reject) => {

@@ -579,13 +579,14 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     this.#finish();
   }
 
-  /** The client went away before the exchange completed. */
-  onDownstreamAbort(): void {
+  /** The client went away (or sent a broken body, answered with `status` by the codec). */
+  onDownstreamAbort(flag: string = ResponseFlag.DownstreamConnectionTermination, status = 0): void {
     if (this.done) return;
     const up = this.upstream;
     this.upstream = null;
     if (up !== null) up.abort();
-    this.#flag(ResponseFlag.DownstreamConnectionTermination);
+    this.#flag(flag);
+    if (status !== 0) this.status = status;
     this.#finish();
   }
 

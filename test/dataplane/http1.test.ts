@@ -358,16 +358,3 @@ test('Upgrade: h2c on a request with a body is ignored (served as HTTP/1.1); HTT
   assert.match(out, /\r\n\r\nhi/);
   assert.match(out, /connection: keep-alive/);
 });
-
-test('a client that half-closes after pipelined requests still gets every response', async () => {
-  const out = await new Promise<string>((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    let data = '';
-    s.on('data', (c) => (data += c));
-    s.on('close', () => resolve(data));
-    s.end('GET /direct HTTP/1.1\r\nHost: x\r\n\r\nGET /hp HTTP/1.1\r\nHost: x\r\n\r\n');
-  });
-  const statuses = [...out.matchAll(/HTTP\/1.1 (\d{3}) /g)].map((m) => m[1]);
-  assert.deepEqual(statuses, ['418', '200']);
-  assert.match(out, /"path":"\/hp"/);
-});

@@ -9,6 +9,7 @@ import { withoutNames } from '../headers.ts';
 import type { PortState, ServerConnection } from '../port.ts';
 import { clientAddress } from '../forwarding.ts';
 import { Exchange } from '../proxy.ts';
+import { ResponseFlag } from '../observer.ts';
 import { protocolErrorRecord } from '../record.ts';
 import {
   ChunkedDecoder,
@@ -69,7 +70,6 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #minor = 1;
   #tunnelUpstream: Socket | null = null;
   #headStart = 0;
-  #peerEnded = false;
 
   constructor(socket: Socket, port: PortState) {
     this.socket = socket;
@@ -82,7 +82,6 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     socket.setTimeout(IDLE_TIMEOUT_MS);
     socket.on('data', this.#onData);
     socket.on('drain', this.#onDrain);
-    socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
     socket.on('timeout', this.#onTimeout);
@@ -115,18 +114,6 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #onDrain = (): void => {
     const ex = this.#ex;
     if (ex !== null) ex.onDownstreamDrain();
-  };
-
-  #onEnd = (): void => {
-    // The client finished sending: answer what is complete (pipelined requests included), then close.
-    this.#peerEnded = true;
-    if (this.#state === S_BODY) {
-      // A body that can never complete.
-      if (this.#ex !== null) this.#protocolError(400);
-      else this.#finishClose();
-      return;
-    }
-    if (this.#ex === null && this.#state === S_HEAD) this.#finishClose();
   };
 
   #onError = (): void => {
@@ -321,14 +308,17 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     }
     this.#state = S_CLOSED;
     this.#ex = null;
-    if (ex !== null) ex.onDownstreamAbort();
     this.socket.end(
       'HTTP/1.1 ' + status + ' ' + reasonPhrase(status) + '\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
       'latin1',
     );
-    this.port.ctx.observer.onRequestEnd(
-      protocolErrorRecord(status, this.protocol, this.port.config.portLabel, this.remoteAddress),
-    );
+    // One access record per request: the exchange's own when the head was valid (a broken body).
+    if (ex !== null) ex.onDownstreamAbort(ResponseFlag.DownstreamProtocolError, status);
+    else {
+      this.port.ctx.observer.onRequestEnd(
+        protocolErrorRecord(status, this.protocol, this.port.config.portLabel, this.remoteAddress),
+      );
+    }
   }
 
   #handoffH2(buf: Buffer): void {
@@ -348,7 +338,6 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     const s = this.socket;
     s.removeListener('data', this.#onData);
     s.removeListener('drain', this.#onDrain);
-    s.removeListener('end', this.#onEnd);
     s.removeListener('error', this.#onError);
     s.removeListener('close', this.#onClose);
     s.removeListener('timeout', this.#onTimeout);
@@ -482,7 +471,6 @@ export class H1ServerConnection implements Downstream, ServerConnection {
       if (this.#processing) return; // the running loop picks it up
       this.#process();
     }
-    if (this.#peerEnded && this.#ex === null && this.#state === S_HEAD) this.#finishClose();
   }
 
   #finishClose(): void {
