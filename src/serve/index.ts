@@ -114,7 +114,11 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   logger.info({ url: admin.url }, 'admin server listening');
 
   // Watch before the first read so a change made while it runs is not missed.
-  const stopWatching = watchPaths(options.paths, () => void loop.reload(), { debounceMs: options.debounceMs });
+  const stopWatching = watchPaths(options.paths, () => void loop.reload(), {
+    debounceMs: options.debounceMs,
+    onError: (path, err) =>
+      logger.warn({ path, err: err.message }, 'cannot watch path; changes to it are not picked up'),
+  });
   await loop.reload();
 
   let closing: Promise<void> | null = null;

@@ -159,7 +159,8 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
       const errorsText = JSON.stringify(applyErrors);
       for (const e of applyErrors) {
         const fields = { listener: e.listener, port: e.port, code: e.code };
-        if (changed || errorsText !== loggedApplyErrors) logger.error(fields, `listener cannot be served: ${e.message}`);
+        if (changed || errorsText !== loggedApplyErrors)
+          logger.error(fields, `listener cannot be served: ${e.message}`);
         else logger.debug(fields, `listener still cannot be served: ${e.message}`);
       }
       if (loggedApplyErrors !== '[]' && applyErrors.length === 0) logger.info({ version }, 'all listeners are served');
