@@ -372,10 +372,8 @@ class Connection {
     const backend = pickBackend(route);
     if (backend === null || backend.cluster === null) {
       this.cluster = backend?.clusterName ?? '-';
-      {
-        this.fail(L4Flag.InvalidBackend);
-        return;
-      }
+      this.fail(L4Flag.InvalidBackend);
+      return;
     }
     const cluster = backend.cluster;
     this.cluster = cluster.name;

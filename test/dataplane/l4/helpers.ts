@@ -142,8 +142,9 @@ export class LineClient {
     while (true) {
       const m = this.text.match(re);
       if (m !== null) return m;
-      if (this.socket.destroyed && !this.socket.readable)
-        throw new Error('closed before ' + re + '; got ' + JSON.stringify(this.text));
+      if (this.ended || this.socket.destroyed) {
+        throw new Error('ended before ' + re + '; got ' + JSON.stringify(this.text));
+      }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error('timeout waiting for ' + re + '; got ' + JSON.stringify(this.text));
       await new Promise<void>((r) => {
