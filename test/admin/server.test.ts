@@ -7,8 +7,17 @@ import { createMetrics } from '../../src/observe/metrics.ts';
 // The admin server only reads through AdminSource; this one is flipped by the tests. The
 // end-to-end tests in test/serve check the same endpoints against a running `portunus serve`.
 let ready = false;
-const dump = { version: 'abc123', appliedAt: '2026-01-01T00:00:00.000Z', ir: { apiVersion: 'portunus.dev/ir/v1', gateways: [] } };
-const status = { version: 'abc123', ready: true, resources: [{ kind: 'Gateway', metadata: { name: 'eg' } }], diagnostics: [] };
+const dump = {
+  version: 'abc123',
+  appliedAt: '2026-01-01T00:00:00.000Z',
+  ir: { apiVersion: 'portunus.dev/ir/v1', gateways: [] },
+};
+const status = {
+  version: 'abc123',
+  ready: true,
+  resources: [{ kind: 'Gateway', metadata: { name: 'eg' } }],
+  diagnostics: [],
+};
 const metrics = createMetrics({ processMetrics: false });
 let admin: AdminServer;
 
