@@ -34,7 +34,12 @@ test('kind: List and <Kind>List items load one by one, each with its own line', 
     r.snapshot.list('Service').map((s) => s.metadata.name),
     ['one', 'two'],
   );
-  assert.equal(r.snapshot.entry('Service', 'default', 'two')?.source?.line, 11);
+  const two = r.snapshot.entry('Service', 'default', 'two');
+  assert.equal(two?.source?.line, 11);
+  // After loading, locate() parses the document again; lines stay those of the file.
+  assert.equal(two?.locate?.('spec.ports[0].port')?.line, 17);
+  assert.equal(two?.locate?.('spec.nothing.here')?.line, 15);
+  assert.equal(two?.locate?.('')?.line, 11);
   // The HTTPRouteList item is invalid: the error names it and points into the item.
   const bad = r.diagnostics.find((d) => d.code === 'INVALID_FIELD');
   assert.deepEqual(bad?.resource, { kind: 'HTTPRoute', namespace: 'default', name: 'listed' });
@@ -47,6 +52,7 @@ test('JSON: a single object, an array (tab-indented), and a kind: List', async (
   assert.ok(r.snapshot.get('Secret', 'infra', 'cert'));
   assert.equal(r.snapshot.entry('Secret', 'infra', 'cert')?.locate?.('data[tls.key]')?.line, 11);
   assert.ok(r.snapshot.get('ConfigMap', 'default', 'first'));
+  assert.equal(r.snapshot.entry('ConfigMap', 'default', 'first')?.locate?.('data[a]')?.line, 6);
   assert.equal(r.snapshot.get('ConfigMap', 'default', 'second'), undefined);
   const bad = r.diagnostics.find((d) => d.code === 'INVALID_FIELD');
   assert.equal(bad?.field, 'data[b]');

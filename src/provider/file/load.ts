@@ -144,7 +144,12 @@ export function loadTexts(inputs: readonly LoadInput[], prior: readonly Diagnost
     if (text.length === 0) {
       // Usually a file caught between truncate and write (an in-place save); a server may prefer
       // to keep the file's previous version rather than drop its resources.
-      diagnostics.push({ severity: 'warning', code: 'EMPTY_FILE', message: 'file is empty', source: { file, line: 1 } });
+      diagnostics.push({
+        severity: 'warning',
+        code: 'EMPTY_FILE',
+        message: 'file is empty',
+        source: { file, line: 1 },
+      });
       continue;
     }
     const parsed = parseManifestText(file, text);
@@ -154,6 +159,7 @@ export function loadTexts(inputs: readonly LoadInput[], prior: readonly Diagnost
       const entry = admit(raw, diagnostics);
       if (entry) entries.push(entry);
     }
+    parsed.release();
   }
   const snapshot = new Snapshot(entries, diagnostics);
   return {

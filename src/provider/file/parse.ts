@@ -12,6 +12,7 @@ import {
   LineCounter,
   type Node,
   parseAllDocuments,
+  parseDocument,
 } from 'yaml';
 import type { Diagnostic, SourcePosition } from '../snapshot.ts';
 
@@ -28,6 +29,8 @@ export interface ParsedText {
   diagnostics: Diagnostic[];
   /** At least one document could not be parsed. */
   parseFailed: boolean;
+  /** Drops the parsed syntax trees; locate() keeps working by parsing a document again. */
+  release: () => void;
 }
 
 type Segment = string | number;
@@ -51,7 +54,18 @@ function isListKind(v: unknown): v is { items: unknown[] } {
 
 export function parseManifestText(file: string, text: string): ParsedText {
   const lineCounter = new LineCounter();
-  const result: ParsedText = { objects: [], diagnostics: [], parseFailed: false };
+  const refs: DocRef[] = [];
+  const result: ParsedText = {
+    objects: [],
+    diagnostics: [],
+    parseFailed: false,
+    release: () => {
+      for (const r of refs) {
+        r.doc = undefined;
+        r.counter = undefined;
+      }
+    },
+  };
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const position = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset);
@@ -75,45 +89,81 @@ export function parseManifestText(file: string, text: string): ParsedText {
     const value: unknown = doc.toJS({ maxAliasCount: 1000 });
     if (value === null || value === undefined) continue; // empty document (comments, trailing ---)
     const root = doc.contents as Node | null;
-    const make = (v: unknown, node: Node | null | undefined): RawObject => {
-      const source = node?.range ? position(node.range[0]) : position(0);
-      return { value: v, source: { file, line: source.line }, locate: (p) => locateIn(doc, node, p, position) };
+    const ref: DocRef = {
+      doc,
+      counter: lineCounter,
+      file,
+      text: text.slice(doc.range[0], doc.range[2]),
+      firstLine: position(doc.range[0]).line,
+    };
+    refs.push(ref);
+    const make = (v: unknown, node: Node | null | undefined, prefix: Segment[]): RawObject => {
+      const line = node?.range ? position(node.range[0]).line : ref.firstLine;
+      return { value: v, source: { file, line }, locate: (p) => locateInRef(ref, prefix, p) };
     };
     if (Array.isArray(value)) {
       // A JSON (or YAML) array of objects.
       const items = isSeq(root) ? root.items : [];
       value.forEach((v, i) => {
-        result.objects.push(make(v, items[i] as Node | undefined));
+        result.objects.push(make(v, items[i] as Node | undefined, [i]));
       });
     } else if (isListKind(value)) {
       const itemsNode = isMap(root) ? root.get('items', true) : undefined;
       const items = isSeq(itemsNode) ? itemsNode.items : [];
       value.items.forEach((v, i) => {
-        result.objects.push(make(v, items[i] as Node | undefined));
+        result.objects.push(make(v, items[i] as Node | undefined, ['items', i]));
       });
     } else {
-      result.objects.push(make(value, root));
+      result.objects.push(make(value, root, []));
     }
   }
   return result;
 }
 
-/** Walks the document AST along a field path; returns the line of the deepest node reached. */
-function locateIn(
-  doc: Document,
-  root: Node | null | undefined,
-  path: string,
-  position: (offset: number) => SourcePosition,
-): SourcePosition | undefined {
-  let node: unknown = root;
-  let best: number | undefined = root?.range?.[0];
-  for (const seg of parseFieldPath(path)) {
+/**
+ * A parsed document, held while its file is being loaded. release() drops the AST (it is many
+ * times the size of the objects); locating a field afterwards parses the document's text again,
+ * which only happens when a message about it is written.
+ */
+interface DocRef {
+  doc: Document | undefined;
+  /** The file's line counter, while the AST is held. */
+  counter: LineCounter | undefined;
+  file: string;
+  text: string;
+  /** Line of the document's first character in its file. */
+  firstLine: number;
+}
+
+function locateInRef(ref: DocRef, prefix: Segment[], path: string): SourcePosition | undefined {
+  let doc = ref.doc;
+  let counter = ref.counter;
+  let lineOffset = 0;
+  if (!doc || !counter) {
+    counter = new LineCounter();
+    doc = parseDocument(ref.text, { lineCounter: counter });
+    lineOffset = ref.firstLine - 1;
+  }
+  const offset = walk(doc, prefix.length, [...prefix, ...parseFieldPath(path)]);
+  if (offset === undefined) return undefined;
+  return { file: ref.file, line: counter.linePos(offset).line + lineOffset };
+}
+
+/**
+ * Walks the document AST along a path; returns the offset of the deepest node reached, but never
+ * less deep than `minDepth` segments (the object's own node, for items of a List or array).
+ */
+function walk(doc: Document, minDepth: number, segments: Segment[]): number | undefined {
+  let node: unknown = doc.contents;
+  let best: number | undefined = (doc.contents as Node | null)?.range?.[0];
+  let depth = 0;
+  for (const seg of segments) {
     if (isAlias(node)) node = node.resolve(doc);
     if (typeof seg === 'string' && isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === seg);
       if (!pair || !isPair(pair)) break;
-      const key = pair.key as Node;
-      if (key.range) best = key.range[0];
+      // A List's `items` key is not the object; its line is not an answer.
+      if (depth >= minDepth && (pair.key as Node).range) best = (pair.key as Node).range![0];
       node = pair.value;
     } else if (typeof seg === 'number' && isSeq(node)) {
       const item = node.items[seg] as Node | undefined;
@@ -123,8 +173,7 @@ function locateIn(
     } else {
       break;
     }
+    depth++;
   }
-  if (best === undefined) return undefined;
-  const p = position(best);
-  return { file: p.file, line: p.line };
+  return best;
 }
