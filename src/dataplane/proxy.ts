@@ -188,11 +188,16 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     let backend: CompiledBackend | null = null;
     let pool: Pool | null = null;
     const session = route.session;
+    const nowSec = session !== null ? Math.floor(Date.now() / 1000) : 0;
     if (session !== null) {
-      const found = findSession(session, this.headers, route.backends);
+      const found = findSession(session, this.headers, route.backends, nowSec);
       if (found !== null) {
         backend = found.backend;
         pool = found.pool;
+        // Sliding idle window: refresh the token on every response.
+        if (session.idleTimeoutMs !== undefined && found.backend.cluster !== null) {
+          this.#setSession = sessionToken(found.backend.cluster, pool, found.createdSec, nowSec);
+        }
       }
     }
     if (backend === null) {
@@ -225,7 +230,7 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
         this.respondLocal(503, [], 'no healthy upstream', ResponseFlag.NoHealthyUpstream);
         return;
       }
-      if (session !== null) this.#setSession = sessionToken(cluster, pool);
+      if (session !== null) this.#setSession = sessionToken(cluster, pool, nowSec, nowSec);
     }
     const mirrors = this.#mirrorTargets;
     if (mirrors !== null) {

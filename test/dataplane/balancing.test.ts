@@ -227,3 +227,23 @@ test('a backend request timeout is retried within the attempt budget, then 504',
   s.server.closeAllConnections();
   await s.close();
 });
+
+test('session tokens expire after absoluteTimeout; idleTimeout slides with use', async () => {
+  const { findSession, sessionToken } = await import('../../src/dataplane/session.ts');
+  const { Cluster, PoolRegistry } = await import('../../src/dataplane/upstream/cluster.ts');
+  const registry = new PoolRegistry();
+  const c = new Cluster(cluster('x', [1000, 1001]), 'fp', registry, () => {});
+  const backends = [{ cluster: c, weight: 1, chain: { request: [], response: [] } }];
+  const token = sessionToken(c, c.endpoints[1]!, 1000, 1000);
+  const headers = ['x-s', token];
+  const hit = (s: Partial<import('../../src/ir/types.ts').SessionPersistenceIR>, now: number) =>
+    findSession({ type: 'Header', name: 'X-S', ...s }, headers, backends, now);
+  assert.equal(hit({}, 99999)?.pool, c.endpoints[1]);
+  assert.equal(hit({ absoluteTimeoutMs: 10_000 }, 1005)?.pool, c.endpoints[1]);
+  assert.equal(hit({ absoluteTimeoutMs: 10_000 }, 1011), null);
+  assert.equal(hit({ idleTimeoutMs: 5_000 }, 1004)?.pool, c.endpoints[1]);
+  assert.equal(hit({ idleTimeoutMs: 5_000 }, 1006), null);
+  assert.equal(findSession({ type: 'Header', name: 'X-S' }, ['x-s', 'garbage'], backends, 1000), null);
+  c.stop();
+  registry.destroyAll();
+});
