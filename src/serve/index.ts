@@ -100,7 +100,11 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     admin = await startAdminServer({
       host: options.adminAddress,
       port: options.adminPort,
-      source: { ready: () => loop.ready(), configDump: () => loop.configDump(), status: () => loop.status() },
+      source: {
+        ready: () => loop.ready(),
+        configDump: () => loop.configDump(),
+        status: () => ({ ...loop.status(), listening: dataPlane.listening() }),
+      },
       metrics,
     });
   } catch (err) {

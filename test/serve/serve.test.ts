@@ -97,6 +97,7 @@ test('admin endpoints describe the running configuration', async () => {
   const gw = status.resources.find((r: any) => r.kind === 'Gateway');
   assert.ok(gw.status.conditions.some((c: any) => c.type === 'Programmed' && c.status === 'True'));
   assert.deepEqual(status.applyErrors, []);
+  assert.deepEqual(status.listening, [{ port: gwPort, protocol: 'HTTP', address: '127.0.0.1' }]);
   const metrics = await (await fetch(`${serve.admin}/metrics`)).text();
   assert.match(metrics, new RegExp(`^portunus_config_info\\{version="${dump.version}"\\} 1$`, 'm'));
   assert.match(
