@@ -8,6 +8,7 @@ import type { Downstream } from '../downstream.ts';
 import type { PortState, ServerConnection } from '../port.ts';
 import { clientAddress } from '../forwarding.ts';
 import { Exchange } from '../proxy.ts';
+import { IDLE_TIMEOUT_MS } from '../http1/connection.ts';
 import { toH2Headers } from '../upstream/h2pool.ts';
 
 const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_CANCEL } = http2.constants;
@@ -191,6 +192,10 @@ export function createH2Server(port: PortState): http2.Http2Server {
       port.ctx.observer.onConnectionClose(port.config.connectionLabel);
     });
     session.on('error', () => {});
+    // Idle sessions are closed like idle HTTP/1.1 connections (GOAWAY, in-flight streams finish).
+    session.setTimeout(IDLE_TIMEOUT_MS, () => {
+      if (!session.closed) session.close();
+    });
     if (port.draining) session.close();
   });
   return server;
