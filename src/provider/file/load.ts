@@ -15,7 +15,7 @@ import type { Resource } from '../../api/types.ts';
 import { validateResourceDetailed } from '../../api/validate/index.ts';
 import { type Diagnostic, type ResourceId, Snapshot, type SnapshotEntry } from '../snapshot.ts';
 import { listManifestFiles } from './files.ts';
-import { parseManifestText, type RawObject } from './parse.ts';
+import { type RawObject, visitManifestText } from './parse.ts';
 
 /** Name used in diagnostics for text read from standard input (`-f -`). */
 export const STDIN_NAME = '<stdin>';
@@ -152,14 +152,20 @@ export function loadTexts(inputs: readonly LoadInput[], prior: readonly Diagnost
       });
       continue;
     }
-    const parsed = parseManifestText(file, text);
-    diagnostics.push(...parsed.diagnostics);
-    parseErrors += parsed.diagnostics.filter((d) => d.code === 'PARSE_ERROR').length;
-    for (const raw of parsed.objects) {
-      const entry = admit(raw, diagnostics);
-      if (entry) entries.push(entry);
-    }
-    parsed.release();
+    // Objects are admitted as their document is parsed, so parse errors land among the other
+    // diagnostics of the file in document order.
+    visitManifestText(
+      file,
+      text,
+      (raw) => {
+        const entry = admit(raw, diagnostics);
+        if (entry) entries.push(entry);
+      },
+      (d) => {
+        parseErrors++;
+        diagnostics.push(d);
+      },
+    );
   }
   const snapshot = new Snapshot(entries, diagnostics);
   return {

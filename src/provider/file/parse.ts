@@ -3,6 +3,7 @@
 // YAML), so every object and every field can be mapped back to file:line.
 
 import {
+  Composer,
   type Document,
   isAlias,
   isMap,
@@ -11,7 +12,7 @@ import {
   isSeq,
   LineCounter,
   type Node,
-  parseAllDocuments,
+  Parser,
   parseDocument,
 } from 'yaml';
 import type { Diagnostic, SourcePosition } from '../snapshot.ts';
@@ -29,8 +30,6 @@ export interface ParsedText {
   diagnostics: Diagnostic[];
   /** At least one document could not be parsed. */
   parseFailed: boolean;
-  /** Drops the parsed syntax trees; locate() keeps working by parsing a document again. */
-  release: () => void;
 }
 
 type Segment = string | number;
@@ -53,20 +52,32 @@ function isListKind(v: unknown): v is { items: unknown[] } {
 }
 
 export function parseManifestText(file: string, text: string): ParsedText {
+  const objects: RawObject[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const { parseFailed } = visitManifestText(
+    file,
+    text,
+    (o) => objects.push(o),
+    (d) => diagnostics.push(d),
+  );
+  return { objects, diagnostics, parseFailed };
+}
+
+/**
+ * Parses documents one at a time and hands each object to `visit` while its document's syntax
+ * tree is held (so locate() is cheap there). The tree is dropped right after, which keeps the
+ * peak memory of a large file to about one document's tree; a later locate() parses that one
+ * document's text again.
+ */
+export function visitManifestText(
+  file: string,
+  text: string,
+  visit: (o: RawObject) => void,
+  report: (d: Diagnostic) => void,
+): { parseFailed: boolean } {
   const lineCounter = new LineCounter();
-  const refs: DocRef[] = [];
-  const result: ParsedText = {
-    objects: [],
-    diagnostics: [],
-    parseFailed: false,
-    release: () => {
-      for (const r of refs) {
-        r.doc = undefined;
-        r.counter = undefined;
-      }
-    },
-  };
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const result = { parseFailed: false };
+  const docs = new Composer({ uniqueKeys: true }).compose(new Parser(lineCounter.addNewLine).parse(text));
   const position = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
@@ -76,12 +87,12 @@ export function parseManifestText(file: string, text: string): ParsedText {
     if (doc.errors.length > 0) {
       result.parseFailed = true;
       for (const err of doc.errors) {
-        const pos = err.linePos?.[0];
-        result.diagnostics.push({
+        const pos = position(err.pos[0]);
+        report({
           severity: 'error',
           code: 'PARSE_ERROR',
-          message: `invalid YAML: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}; this document is skipped`,
-          source: { file, line: pos?.line ?? position(err.pos[0]).line, ...(pos ? { column: pos.col } : {}) },
+          message: `invalid YAML: ${err.message.split('\n')[0]}; this document is skipped`,
+          source: { file, line: pos.line, ...(pos.column ? { column: pos.column } : {}) },
         });
       }
       continue;
@@ -96,7 +107,6 @@ export function parseManifestText(file: string, text: string): ParsedText {
       text: text.slice(doc.range[0], doc.range[2]),
       firstLine: position(doc.range[0]).line,
     };
-    refs.push(ref);
     const make = (v: unknown, node: Node | null | undefined, prefix: Segment[]): RawObject => {
       const line = node?.range ? position(node.range[0]).line : ref.firstLine;
       return { value: v, source: { file, line }, locate: (p) => locateInRef(ref, prefix, p) };
@@ -105,17 +115,19 @@ export function parseManifestText(file: string, text: string): ParsedText {
       // A JSON (or YAML) array of objects.
       const items = isSeq(root) ? root.items : [];
       value.forEach((v, i) => {
-        result.objects.push(make(v, items[i] as Node | undefined, [i]));
+        visit(make(v, items[i] as Node | undefined, [i]));
       });
     } else if (isListKind(value)) {
       const itemsNode = isMap(root) ? root.get('items', true) : undefined;
       const items = isSeq(itemsNode) ? itemsNode.items : [];
       value.items.forEach((v, i) => {
-        result.objects.push(make(v, items[i] as Node | undefined, ['items', i]));
+        visit(make(v, items[i] as Node | undefined, ['items', i]));
       });
     } else {
-      result.objects.push(make(value, root, []));
+      visit(make(value, root, []));
     }
+    ref.doc = undefined;
+    ref.counter = undefined;
   }
   return result;
 }
