@@ -79,7 +79,15 @@ export function resolveConflicts(
   groups: readonly (readonly ListenerState[])[],
   previous: readonly ListenerState[] = [],
 ): ListenerState[] {
-  const winners: ListenerState[] = [...previous];
+  // Only listeners on one port can conflict: winners are indexed by port.
+  const winnersByPort = new Map<number, ListenerState[]>();
+  const addWinner = (l: ListenerState) => {
+    let list = winnersByPort.get(l.listener.port);
+    if (!list) winnersByPort.set(l.listener.port, (list = []));
+    list.push(l);
+  };
+  for (const w of previous) addWinner(w);
+  const won: ListenerState[] = [];
   for (const group of groups) {
     const candidates = group.filter(isConflictCandidate);
     const marks = new Map<ListenerState, Mark>();
@@ -96,31 +104,42 @@ export function resolveConflicts(
       if (reason === m.reason) m.others.push(other);
     };
     for (const l of candidates) {
-      for (const w of winners) {
+      for (const w of winnersByPort.get(l.listener.port) ?? []) {
         const r = conflictBetween(l, w);
         if (r) mark(l, r, w);
       }
     }
     // Listeners that lost to an earlier group are out; the rest must be distinct among themselves.
-    const remaining = candidates.filter((l) => !marks.has(l));
-    for (let i = 0; i < remaining.length; i++) {
-      for (let j = i + 1; j < remaining.length; j++) {
-        const a = remaining[i]!;
-        const b = remaining[j]!;
-        const r = conflictBetween(a, b);
-        if (r) {
-          mark(a, r, b);
-          mark(b, r, a);
+    const remainingByPort = new Map<number, ListenerState[]>();
+    for (const l of candidates) {
+      if (marks.has(l)) continue;
+      let list = remainingByPort.get(l.listener.port);
+      if (!list) remainingByPort.set(l.listener.port, (list = []));
+      list.push(l);
+    }
+    for (const remaining of remainingByPort.values()) {
+      for (let i = 0; i < remaining.length; i++) {
+        for (let j = i + 1; j < remaining.length; j++) {
+          const a = remaining[i]!;
+          const b = remaining[j]!;
+          const r = conflictBetween(a, b);
+          if (r) {
+            mark(a, r, b);
+            mark(b, r, a);
+          }
         }
       }
     }
     for (const l of candidates) {
       const m = marks.get(l);
       if (m) l.conflicted = conflictVerdict(l, m);
-      else winners.push(l);
+      else {
+        addWinner(l);
+        won.push(l);
+      }
     }
   }
-  return winners.slice(previous.length);
+  return won;
 }
 
 /** Spec hostname overlap: equal, or a wildcard that covers the other (any depth); no hostname overlaps all. */
