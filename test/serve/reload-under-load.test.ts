@@ -18,6 +18,7 @@ import {
   startBackend,
   tempDir,
   waitFor,
+  writeAtomic,
 } from './harness.ts';
 
 const CLIENTS = 8;
@@ -87,8 +88,7 @@ test(`${CHANGES} reloads under keep-alive load: zero failed requests, zero reset
     let version = (await getJson(`${serve.admin}/config_dump`)).version as string;
     const t0 = Date.now();
     for (let g = 1; g <= CHANGES; g++) {
-      // In place, as `kubectl`-style tools and shell redirects do (one write; see serve.test.ts for saves by rename).
-      await writeFile(routeFile, route(backend.port, g));
+      await writeAtomic(routeFile, route(backend.port, g));
       const previous = version;
       version = await waitFor(
         `change ${g} to be applied`,

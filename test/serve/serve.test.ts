@@ -222,12 +222,7 @@ test('an unchanged configuration is not applied again', async () => {
   assert.equal(afterDump.appliedAt, before.appliedAt);
 });
 
-// Known bug, reported: the file provider's watcher uses recursive fs.watch for directories, which on
-// Linux misses a file replaced by rename after the first time. Runs on every `npm test` and shows as TODO
-// until src/provider/file/watch.ts watches directories non-recursively; then drop the todo.
-test('successive saves by rename (as editors and config tools write) are each picked up', {
-  todo: 'watchPaths misses repeated rename-replace of a file in a watched directory (recursive fs.watch on Linux)',
-}, async () => {
+test('successive saves by rename (as editors and config tools write) are each picked up', async () => {
   const file = join(dir, 'route.yaml');
   for (let i = 0; i < 10; i++) {
     const backend = i % 2 === 0 ? b : a;
