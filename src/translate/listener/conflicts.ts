@@ -82,9 +82,9 @@ export function resolveConflicts(
   // Only listeners on one port can conflict: winners are indexed by port.
   const winnersByPort = new Map<number, ListenerState[]>();
   const addWinner = (l: ListenerState) => {
-    let list = winnersByPort.get(l.listener.port);
-    if (!list) winnersByPort.set(l.listener.port, (list = []));
-    list.push(l);
+    const list = winnersByPort.get(l.listener.port);
+    if (list) list.push(l);
+    else winnersByPort.set(l.listener.port, [l]);
   };
   for (const w of previous) addWinner(w);
   const won: ListenerState[] = [];
@@ -113,9 +113,9 @@ export function resolveConflicts(
     const remainingByPort = new Map<number, ListenerState[]>();
     for (const l of candidates) {
       if (marks.has(l)) continue;
-      let list = remainingByPort.get(l.listener.port);
-      if (!list) remainingByPort.set(l.listener.port, (list = []));
-      list.push(l);
+      const list = remainingByPort.get(l.listener.port);
+      if (list) list.push(l);
+      else remainingByPort.set(l.listener.port, [l]);
     }
     for (const remaining of remainingByPort.values()) {
       for (let i = 0; i < remaining.length; i++) {
