@@ -262,3 +262,35 @@ test('HTTP/2 downstream: large upload and slowly read large download keep their 
   await dp2.close({ graceMs: 50 });
   await big.close();
 });
+
+test('WebSocket over HTTP/2 (RFC 8441 extended CONNECT) to an HTTP/1.1 WebSocket upstream', async () => {
+  const client = http2.connect('http://127.0.0.1:' + port);
+  await new Promise<void>((resolve) => client.once('remoteSettings', () => resolve()));
+  assert.equal(client.remoteSettings.enableConnectProtocol, true);
+  const req = client.request({
+    ':method': 'CONNECT',
+    ':protocol': 'websocket',
+    ':path': '/ws/h2',
+    ':scheme': 'http',
+    ':authority': '127.0.0.1:' + port,
+    'sec-websocket-version': '13',
+  });
+  const status = await new Promise<number>((resolve) => req.on('response', (h) => resolve(Number(h[':status']))));
+  assert.equal(status, 200);
+  // One masked text frame "hi".
+  const mask = [1, 2, 3, 4];
+  const payload = Buffer.from('hi').map((b, i) => b ^ mask[i % 4]!);
+  req.write(Buffer.concat([Buffer.from([0x81, 0x80 | 2, ...mask]), payload]));
+  const frame = await new Promise<Buffer>((resolve) => req.once('data', resolve));
+  assert.equal(frame.subarray(2).toString(), 'echo:hi');
+  req.close();
+  client.close();
+  for (let i = 0; i < 50 && !obs.records.some((r) => r.path === '/ws/h2'); i++)
+    await new Promise((r) => setTimeout(r, 10));
+  const rec = obs.records.filter((r) => r.path === '/ws/h2');
+  assert.equal(rec.length, 1);
+  assert.equal(rec[0]!.protocol, 'HTTP/2');
+  assert.equal(rec[0]!.responseCode, 200);
+  assert.equal(rec[0]!.responseFlags, '-');
+  assert.ok(rec[0]!.bytesSent >= 9);
+});

@@ -1,6 +1,7 @@
 // Downstream HTTP/2 (cleartext): node:http2 does the framing, each stream becomes an Exchange.
 // Sockets reach this server already accepted (prior-knowledge preface detected by the HTTP/1.1
 // connection, or an h2c upgrade), so it never listens itself.
+import { randomBytes } from 'node:crypto';
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -20,6 +21,8 @@ class H2Downstream implements Downstream {
   readonly serverName: string | null;
   readonly stream: http2.ServerHttp2Stream;
   ex: Exchange | null = null;
+  /** Set once an RFC 8441 WebSocket is spliced: the stream's close ends the tunnel, not a request. */
+  tunneling = false;
   #trailers: string[] | null = null;
 
   constructor(stream: http2.ServerHttp2Stream, remoteAddress: string, serverName: string | null) {
@@ -89,9 +92,49 @@ class H2Downstream implements Downstream {
     if (!this.stream.destroyed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
   }
 
-  upgrade(_ex: Exchange, _headers: string[], upstream: Socket): void {
-    upstream.destroy();
-    this.abortResponse();
+  /** RFC 8441: the upstream accepted the WebSocket; answer 200 and splice the stream with its socket. */
+  upgrade(ex: Exchange, headers: string[], upstream: Socket, rest: Buffer): void {
+    const s = this.stream;
+    if (s.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    const h: http2.OutgoingHttpHeaders = { ':status': 200 };
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      if (name === 'sec-websocket-protocol' || name === 'sec-websocket-extensions') h[name] = headers[i + 1]!;
+    }
+    try {
+      s.respond(h);
+    } catch {
+      upstream.destroy();
+      return;
+    }
+    this.tunneling = true;
+    ex.status = 200;
+    if (rest.length > 0) s.write(rest);
+    let bytesIn = 0;
+    let bytesOut = rest.length;
+    s.on('data', (c: Buffer) => {
+      bytesIn += c.length;
+    });
+    upstream.on('data', (c: Buffer) => {
+      bytesOut += c.length;
+    });
+    let closed = false;
+    const onClose = (): void => {
+      if (closed) return;
+      closed = true;
+      upstream.destroy();
+      if (!s.destroyed) s.close();
+      ex.tunnelClosed(bytesIn, bytesOut);
+    };
+    upstream.on('error', () => {});
+    upstream.on('close', onClose);
+    s.on('close', onClose);
+    s.pipe(upstream);
+    upstream.pipe(s);
+    upstream.resume();
   }
 
   exchangeDone(): void {
@@ -119,8 +162,16 @@ function onStream(port: PortState, stream: http2.ServerHttp2Stream, h: http2.Inc
     else headers.push(name, v);
   }
   if (cookie !== null) headers.push('cookie', cookie);
+  // RFC 8441 WebSocket: extended CONNECT becomes an HTTP/1.1 Upgrade towards the upstream.
+  const websocket = method === 'CONNECT' && h[':protocol'] === 'websocket';
+  if (websocket) {
+    headers.push('upgrade', 'websocket');
+    // HTTP/2 clients send no key; the upstream's handshake needs one (its answer is not checked
+    // against it: the client never saw a key either).
+    if (h['sec-websocket-key'] === undefined) headers.push('sec-websocket-key', randomBytes(16).toString('base64'));
+  }
   const cl = h['content-length'];
-  const hasBody = !stream.endAfterHeaders;
+  const hasBody = !websocket && !stream.endAfterHeaders;
   const session = stream.session;
   const remote = clientAddress(session?.socket?.remoteAddress);
   const sni = session?.encrypted === true ? (session.socket as TLSSocket).servername || null : null;
@@ -129,25 +180,27 @@ function onStream(port: PortState, stream: http2.ServerHttp2Stream, h: http2.Inc
   const ex = new Exchange(
     down,
     port.ctx,
-    method,
+    websocket ? 'GET' : method,
     path,
     authority,
     headers,
     hasBody && cl !== undefined ? Number(cl) : -1,
     hasBody,
-    null,
+    websocket ? 'websocket' : null,
     config.port,
     config.portLabel,
   );
   down.ex = ex;
-  stream.on('data', (chunk: Buffer) => ex.onRequestData(chunk));
-  stream.on('end', () => ex.onRequestEnd());
+  if (!websocket) {
+    stream.on('data', (chunk: Buffer) => ex.onRequestData(chunk));
+    stream.on('end', () => ex.onRequestEnd());
+  }
   stream.on('drain', () => ex.onDownstreamDrain());
   stream.on('error', () => {});
   stream.on('close', () => {
-    if (!ex.done) ex.onDownstreamAbort();
+    if (!ex.done && !down.tunneling) ex.onDownstreamAbort();
   });
-  if (authority === '' || method === 'CONNECT') {
+  if (authority === '' || (method === 'CONNECT' && !websocket)) {
     ex.respondLocal(authority === '' ? 400 : 501, [], '', 'DPE');
     stream.close(NGHTTP2_CANCEL);
     return;
@@ -173,7 +226,8 @@ class H2SessionConnection implements ServerConnection {
 }
 
 export function createH2Server(port: PortState): http2.Http2Server {
-  const server = http2.createServer({ maxSessionMemory: 64 });
+  // enableConnectProtocol advertises RFC 8441 so HTTP/2 clients can open WebSockets on the session.
+  const server = http2.createServer({ maxSessionMemory: 64, settings: { enableConnectProtocol: true } });
   server.on('stream', (stream, headers) => {
     try {
       onStream(port, stream, headers);
