@@ -25,6 +25,11 @@ export interface DataPlaneOptions {
   observer?: DataPlaneObserver;
   /** Default '0.0.0.0'. */
   bindAddress?: string;
+  /**
+   * SO_REUSEPORT on every listening socket (default true), so several worker processes can serve
+   * one port. false binds exclusively: a port another process holds is then always EADDRINUSE.
+   */
+  reusePort?: boolean;
   logger?: Logger;
 }
 
@@ -84,6 +89,7 @@ async function drainConnections(connections: Set<ServerConnection>, graceMs: num
 export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
   const observer = options.observer ?? noopObserver;
   const bindAddress = options.bindAddress ?? '0.0.0.0';
+  const reusePort = options.reusePort ?? true;
   const logger = options.logger ?? nullLogger;
   const ctx = { observer, logger };
   const registry = new PoolRegistry();
@@ -149,7 +155,7 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
     const bound: BoundPort = { state, server, h2: null, address: bindAddress, kind: portKind(config) };
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ port: config.port, host: bindAddress, reusePort: true, backlog: 1024 }, () => {
+      server.listen({ port: config.port, host: bindAddress, reusePort, backlog: 1024 }, () => {
         server.removeListener('error', reject);
         server.on('error', (err) => logger.error('listener error', { port: config.port, error: String(err) }));
         resolve(bound);
