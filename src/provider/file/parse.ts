@@ -16,6 +16,7 @@ import {
   parseDocument,
 } from 'yaml';
 import type { Diagnostic, SourcePosition } from '../snapshot.ts';
+import { type JsonObjects, looksLikeJson, parseJsonObjects } from './json.ts';
 
 /** One object read from a manifest, before kind resolution, defaults and validation. */
 export interface RawObject {
@@ -75,6 +76,33 @@ export function visitManifestText(
   visit: (o: RawObject) => void,
   report: (d: Diagnostic) => void,
 ): { parseFailed: boolean } {
+  if (looksLikeJson(text)) {
+    const json = parseJsonObjects(text);
+    if ('values' in json) {
+      visitJson(file, text, json, visit);
+      return { parseFailed: false };
+    }
+    if (file.endsWith('.json')) {
+      // V8 does not always say where; the YAML parser often can (JSON is YAML).
+      let line = json.line;
+      if (line === undefined) {
+        const counter = new LineCounter();
+        const docs = new Composer().compose(new Parser(counter.addNewLine).parse(text));
+        for (const doc of docs) {
+          const err = doc.errors[0];
+          if (err && line === undefined) line = counter.linePos(err.pos[0]).line;
+        }
+      }
+      report({
+        severity: 'error',
+        code: 'PARSE_ERROR',
+        message: `invalid JSON: ${json.message}; the file is skipped`,
+        source: { file, line: line ?? 1 },
+      });
+      return { parseFailed: true };
+    }
+    // Not JSON: YAML flow style, or a YAML error the YAML parser locates.
+  }
   const lineCounter = new LineCounter();
   const result = { parseFailed: false };
   const docs = new Composer({ uniqueKeys: true }).compose(new Parser(lineCounter.addNewLine).parse(text));
@@ -132,6 +160,23 @@ export function visitManifestText(
   return result;
 }
 
+function visitJson(file: string, text: string, json: JsonObjects, visit: (o: RawObject) => void): void {
+  const ref: DocRef = { doc: undefined, counter: undefined, keep: true, file, text, firstLine: 1 };
+  // Offsets ascend: count lines incrementally.
+  let line = 1;
+  let at = 0;
+  json.values.forEach((value, i) => {
+    const offset = json.offsets[i] ?? 0;
+    for (; at < offset; at++) if (text.charCodeAt(at) === 0x0a) line++;
+    if (value === null) return;
+    const prefix = json.prefixes[i]!;
+    visit({ value, source: { file, line }, locate: (p) => locateInRef(ref, prefix, p) });
+  });
+  ref.keep = false;
+  ref.doc = undefined;
+  ref.counter = undefined;
+}
+
 /**
  * A parsed document, held while its file is being loaded. release() drops the AST (it is many
  * times the size of the objects); locating a field afterwards parses the document's text again,
@@ -139,6 +184,8 @@ export function visitManifestText(
  */
 interface DocRef {
   doc: Document | undefined;
+  /** Keep a tree parsed by locate() (while a JSON file's objects are being admitted). */
+  keep?: boolean;
   /** The file's line counter, while the AST is held. */
   counter: LineCounter | undefined;
   file: string;
@@ -155,6 +202,10 @@ function locateInRef(ref: DocRef, prefix: Segment[], path: string): SourcePositi
     counter = new LineCounter();
     doc = parseDocument(ref.text, { lineCounter: counter });
     lineOffset = ref.firstLine - 1;
+    if (ref.keep && lineOffset === 0) {
+      ref.doc = doc;
+      ref.counter = counter;
+    }
   }
   const offset = walk(doc, prefix.length, [...prefix, ...parseFieldPath(path)]);
   if (offset === undefined) return undefined;
