@@ -301,13 +301,15 @@ const origins = new WeakMap<GatewayContext, Map<string, ClusterOrigin>>();
 
 /** Adds a resolved cluster to a gateway's IR and remembers where it came from. */
 export function useCluster(gateway: GatewayContext, cluster: ClusterIR, origin: ClusterOrigin): void {
-  // Each gateway gets its own copy: later passes (BackendTLSPolicy) edit clusters per gateway.
-  gateway.addCluster(structuredClone(cluster));
   let m = origins.get(gateway);
   if (!m) {
     m = new Map();
     origins.set(gateway, m);
   }
+  // Routes share clusters: only the first use on a gateway adds one. Each gateway gets its own
+  // copy because later passes (BackendTLSPolicy) edit clusters per gateway.
+  if (m.has(cluster.name)) return;
+  gateway.addCluster(structuredClone(cluster));
   m.set(cluster.name, origin);
 }
 
