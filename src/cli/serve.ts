@@ -28,7 +28,7 @@ Options:
   -h, --help                 this help
 
 Admin endpoints: /healthz /readyz /config_dump /status /metrics (see 'portunus status').
-SIGTERM or SIGINT stops accepting connections, drains, and exits 0.`;
+SIGHUP re-reads the files. SIGTERM or SIGINT stops accepting connections, drains, and exits 0.`;
 
 function parse(args: string[]) {
   return parseArgs({
@@ -113,6 +113,11 @@ export const serveCommand: Command = {
       throw err;
     }
     logger.info({ admin: handle.admin.url, version: handle.loop.version() }, 'portunus serving');
+    // SIGHUP: re-read the files now (for file systems where change notifications do not arrive).
+    process.on('SIGHUP', () => {
+      logger.info({ signal: 'SIGHUP' }, 'reloading');
+      void handle.loop.reload();
+    });
 
     const signal = await stopSignal;
     logger.info({ signal }, 'shutting down');

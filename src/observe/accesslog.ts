@@ -13,6 +13,8 @@ export const ACCESS_LOG_FORMATS: readonly AccessLogFormat[] = ['json', 'text', '
 /** Where formatted lines go: anything with a Writable-like write(). */
 export interface LogSink {
   write(chunk: string): boolean;
+  /** When present, used to notice a sink that broke (EPIPE: the reader of stdout went away). */
+  on?(event: 'error', listener: (err: Error) => void): unknown;
   /** Bytes the sink still holds; used to drop lines instead of growing memory without bound. */
   readonly writableLength?: number;
 }
@@ -44,13 +46,19 @@ export function createAccessLog(options: AccessLogOptions): AccessLog {
   let pending = '';
   let scheduled = false;
   let dropped = 0;
+  // A broken sink (`portunus serve | head` after head exits) must not take the server down with an
+  // unhandled 'error'; the access log stops and everything else keeps serving.
+  let broken = false;
+  sink.on?.('error', () => {
+    broken = true;
+  });
 
   const flush = (): void => {
     scheduled = false;
     if (pending.length === 0) return;
     const chunk = pending;
     pending = '';
-    if ((sink.writableLength ?? 0) > MAX_SINK_BACKLOG) {
+    if (broken || (sink.writableLength ?? 0) > MAX_SINK_BACKLOG) {
       dropped += countLines(chunk);
       return;
     }

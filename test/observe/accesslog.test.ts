@@ -141,3 +141,13 @@ test('works with a real stream', async () => {
   await tick();
   assert.equal(JSON.parse(Buffer.concat(chunks).toString()).response_code, 200);
 });
+
+test('a sink that fails (EPIPE) stops the access log instead of throwing', async () => {
+  const stream = new PassThrough();
+  const log = createAccessLog({ format: 'json', sink: stream });
+  stream.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+  await tick();
+  log.log(record());
+  await tick();
+  assert.equal(log.dropped, 1);
+});

@@ -238,3 +238,11 @@ test('successive saves by rename (as editors and config tools write) are each pi
     );
   }
 });
+
+test('SIGHUP re-reads the files', async () => {
+  const before = (await getJson(`${serve.admin}/status`)).lastReload.time;
+  serve.child.kill('SIGHUP');
+  await waitFor('a reload', async () => (await getJson(`${serve.admin}/status`)).lastReload.time !== before);
+  assert.ok(serve.logs.some((l) => l.msg === 'reloading' && l.signal === 'SIGHUP'));
+  assert.equal((await fetch(`${serve.admin}/healthz`)).status, 200, 'still running');
+});
