@@ -12,6 +12,8 @@ export interface PortTLS {
   readonly fallback: tls.SecureContext | null;
   /** PEMs of the fallback certificate, for the server's default context. */
   readonly fallbackPem: { cert: string; key: string } | null;
+  /** ALPN protocols offered on the port (from the listeners' tls.alpn, else h2 and http/1.1). */
+  readonly alpn: string[];
   /** True when some listener on the port validates client certificates. */
   readonly requestCert: boolean;
   /** Listener name → client validation mode, for the post-handshake check. */
@@ -23,9 +25,12 @@ export function compilePortTLS(listeners: ListenerIR[]): PortTLS {
   let fallback: tls.SecureContext | null = null;
   let fallbackPem: { cert: string; key: string } | null = null;
   const clientValidation = new Map<string, 'AllowValidOnly' | 'AllowInsecureFallback'>();
+  let alpn: string[] | null = null;
   for (const l of listeners) {
     const t = l.tls;
     if (t === undefined || t.mode !== 'Terminate') continue;
+    // ALPN is negotiated before the listener is known, so the port uses the first listener's list.
+    if (alpn === null && t.alpn !== undefined && t.alpn.length > 0) alpn = t.alpn;
     if (t.clientValidation !== undefined) clientValidation.set(l.name, t.clientValidation.mode);
     for (const cert of t.certificates) {
       const ctx = tls.createSecureContext({
@@ -50,6 +55,7 @@ export function compilePortTLS(listeners: ListenerIR[]): PortTLS {
     contexts: compileHostTable(entries.filter((e) => e[0] !== null && e[0] !== '*')),
     fallback,
     fallbackPem,
+    alpn: alpn ?? ['h2', 'http/1.1'],
     requestCert: clientValidation.size > 0,
     clientValidation,
   };

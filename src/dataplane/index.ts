@@ -68,7 +68,8 @@ interface BoundPort {
 }
 
 function portKind(c: PortConfig): string {
-  return c.tls === null ? 'http' : c.tls.requestCert ? 'https+mtls' : 'https';
+  if (c.tls === null) return 'http';
+  return (c.tls.requestCert ? 'https+mtls|' : 'https|') + c.tls.alpn.join(',');
 }
 
 function listenerNames(ir: IR, port: number): string[] {
@@ -135,7 +136,7 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       server = tls.createServer(
         {
           ...(t.fallbackPem ?? {}),
-          ALPNProtocols: ['h2', 'http/1.1'],
+          ALPNProtocols: t.alpn,
           requestCert: t.requestCert,
           rejectUnauthorized: false,
           SNICallback: (name, cb) => {
