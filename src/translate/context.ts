@@ -44,6 +44,14 @@ export interface TranslateOptions {
    */
   defaultAddress?: string;
   /**
+   * Addresses handed out, one per Gateway, to Gateways whose spec.addresses does not name one
+   * (oldest Gateway first, skipping addresses other Gateways request explicitly), so that several
+   * Gateways served by one process each get an address of their own, as a LoadBalancer Service
+   * gives each Gateway in a cluster. When the pool runs out: Programmed=False AddressNotAssigned.
+   * Unset: every such Gateway gets defaultAddress.
+   */
+  addressPool?: readonly string[];
+  /**
    * The host's own IP addresses, when the caller knows them: static IPAddress values outside this
    * list are AddressNotUsable. Unset: any well-formed unicast address is accepted.
    */

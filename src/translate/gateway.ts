@@ -2,7 +2,7 @@
 // certificate), the Gateway's own listeners and their conflicts. ListenerSets are attached after
 // this (listenerset.ts); finalize (finalize.ts) writes status once routes have been counted.
 
-import type { Gateway, Listener, ListenerSet, Resource } from '../api/types.ts';
+import type { Gateway, GatewayAddress, Listener, ListenerSet, Resource } from '../api/types.ts';
 import { ANY_ADDRESS, type AddressVerdicts, analyzeAddresses } from './addresses.ts';
 import type { ClusterIR, GatewayIR } from '../ir/types.ts';
 import { compareResources } from '../provider/snapshot.ts';
@@ -207,10 +207,11 @@ export function translateGateways(
 ): GatewayState[] {
   const out: GatewayState[] = [];
   const ordered = ctx.snapshot.list<Gateway>('Gateway').sort(compareByAge);
+  const pool = addressPool(ctx, ordered.filter((gw) => classes.has(gw.spec?.gatewayClassName ?? '')));
   for (const gw of ordered) {
     const cls = classes.get(gw.spec?.gatewayClassName ?? '');
     if (!cls) continue;
-    const addresses = analyzeAddresses(gw.spec?.addresses, ctx.options);
+    const addresses = pool ? pool(gw) : analyzeAddresses(gw.spec?.addresses, ctx.options);
     const state = newGatewayState(gw, cls, addresses);
     const from = { group: GATEWAY_GROUP, kind: 'Gateway', namespace: state.namespace };
 
@@ -272,4 +273,42 @@ function gatewayResolvedRefs(
     };
   }
   return { status: true, reason: 'ResolvedRefs', message: 'All references are resolved' };
+}
+
+/** Whether a Gateway's addresses leave it to us to pick one (none named, or an IPAddress without value). */
+function wantsAssignedAddress(addresses: readonly GatewayAddress[] | undefined): boolean {
+  const list = addresses ?? [];
+  return list.length === 0 || list.some((a) => (a.type ?? 'IPAddress') === 'IPAddress' && (a.value ?? '') === '');
+}
+
+/**
+ * With options.addressPool: a function giving each managed Gateway (called oldest first) its
+ * address verdicts, the assigned pool address standing in for the default address. Addresses that
+ * any managed Gateway names explicitly are never handed out to another.
+ */
+function addressPool(ctx: TranslateContext, managed: readonly Gateway[]): ((gw: Gateway) => AddressVerdicts) | null {
+  const poolOption = ctx.options.addressPool;
+  if (!poolOption || poolOption.length === 0) return null;
+  const requested = new Set(managed.flatMap((gw) => (gw.spec?.addresses ?? []).map((a) => a.value ?? '')));
+  const free = poolOption.filter((a) => !requested.has(a));
+  let next = 0;
+  return (gw) => {
+    if (!wantsAssignedAddress(gw.spec?.addresses)) return analyzeAddresses(gw.spec?.addresses, ctx.options);
+    const assigned = free[next];
+    if (assigned === undefined) {
+      const verdicts = analyzeAddresses(gw.spec?.addresses, ctx.options);
+      return {
+        ...verdicts,
+        bound: [],
+        status: [],
+        problem: verdicts.problem ?? {
+          status: false,
+          reason: 'AddressNotAssigned',
+          message: `the address pool (${poolOption.length} addresses) has no address left for this Gateway`,
+        },
+      };
+    }
+    next++;
+    return analyzeAddresses(gw.spec?.addresses, { ...ctx.options, defaultAddress: assigned });
+  };
 }
