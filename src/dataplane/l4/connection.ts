@@ -75,6 +75,8 @@ export class Connection {
   readonly port: CompiledPort;
   readonly ctx: ConnectionContext;
   readonly start = Date.now();
+  /** Read at accept: a closed socket no longer knows its peer. */
+  readonly remote: string;
   /** The socket bytes are piped from/to: raw, or the TLSSocket after termination. */
   front: net.Socket;
   upstream: net.Socket | null = null;
@@ -97,6 +99,7 @@ export class Connection {
     this.port = port;
     this.ctx = ctx;
     this.front = raw;
+    this.remote = raw.remoteAddress ?? '-';
     // Half-close needs this even when the accepting server was created without it.
     raw.allowHalfOpen = true;
     raw.setNoDelay(true);
@@ -317,7 +320,7 @@ export class Connection {
       requestId: '-',
       route: this.route,
       listener: this.listener?.name ?? this.port.label,
-      downstreamRemoteAddress: this.raw.remoteAddress ?? '-',
+      downstreamRemoteAddress: this.remote,
       userAgent: '-',
     };
     ctx.observer.onRequestEnd(record);

@@ -16,7 +16,7 @@ import net from 'node:net';
 import type { ClusterIR, ListenerIR } from '../../ir/types.ts';
 import { type DataPlaneObserver, noopObserver } from '../observer.ts';
 import { compileHostTable } from '../router/hosts.ts';
-import { compileListenerTLS, type ListenerTLS } from '../tls/context.ts';
+import { compileListenerTLS, type ListenerTLS, listenerTLSFingerprint } from '../tls/context.ts';
 import { BackendRegistry, type L4Route } from './backends.ts';
 import {
   type CompiledListener,
@@ -76,7 +76,12 @@ const DEFAULTS: ConnectionTimeouts = {
 };
 
 export function createL4Listener(initial: L4PortConfig, options: L4Options = {}): L4Listener {
-  const opts = { ...DEFAULTS, ...options };
+  const opts: ConnectionTimeouts = { ...DEFAULTS };
+  // Only options that are set override the defaults (an explicit undefined keeps the default).
+  for (const k of Object.keys(DEFAULTS) as (keyof ConnectionTimeouts)[]) {
+    const v = options[k];
+    if (v !== undefined) opts[k] = v;
+  }
   const observer = options.observer ?? noopObserver;
   const registry = new BackendRegistry();
   const counters = new Map<string, Counter>();
@@ -101,12 +106,13 @@ export function createL4Listener(initial: L4PortConfig, options: L4Options = {})
       if (mode === 'Terminate') {
         try {
           // TLSRoute backends speak whatever the client does: no ALPN is offered unless configured.
-          const candidate = compileListenerTLS(l.tls!, {
-            alpn: l.tls?.alpn ?? [],
-            handshakeTimeoutMs: opts.handshakeTimeoutMs,
-          });
+          const tlsOptions = { alpn: l.tls?.alpn ?? [], handshakeTimeoutMs: opts.handshakeTimeoutMs };
           const prev = tlsByListener.get(l.name);
-          lt = prev !== undefined && prev.fingerprint === candidate.fingerprint ? prev : candidate;
+          // Unchanged settings keep their contexts (no recompilation of certificates per version).
+          lt =
+            prev !== undefined && prev.fingerprint === listenerTLSFingerprint(l.tls!, tlsOptions)
+              ? prev
+              : compileListenerTLS(l.tls!, tlsOptions);
           nextTLS.set(l.name, lt);
         } catch (err) {
           broken = (err as Error).message;

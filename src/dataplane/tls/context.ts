@@ -95,11 +95,17 @@ function keyType(c: CertificateIR): string {
   return key.asymmetricKeyType ?? 'unknown';
 }
 
+/** What compileListenerTLS would put in `fingerprint`, without compiling anything. */
+export function listenerTLSFingerprint(t: ListenerTLSIR, options: ListenerTLSOptions = {}): string {
+  const alpn = options.alpn ?? t.alpn ?? DEFAULT_ALPN;
+  return JSON.stringify([t, alpn, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS]);
+}
+
 /** Compiles a listener's TLS settings. Throws TLSConfigError when a certificate or key is unusable. */
 export function compileListenerTLS(t: ListenerTLSIR, options: ListenerTLSOptions = {}): ListenerTLS {
   const alpn = [...(options.alpn ?? t.alpn ?? DEFAULT_ALPN)];
   const handshakeTimeout = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
-  const fingerprint = JSON.stringify([t, alpn, handshakeTimeout]);
+  const fingerprint = listenerTLSFingerprint(t, options);
   const validation = t.clientValidation ?? null;
   const common: tls.SecureContextOptions = {
     minVersion: t.minVersion ?? 'TLSv1.2',

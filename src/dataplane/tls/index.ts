@@ -31,6 +31,7 @@ export {
   DEFAULT_ALPN,
   type ListenerTLS,
   type ListenerTLSOptions,
+  listenerTLSFingerprint,
   type SecureConnection,
   TLSConfigError,
   terminateTLS,

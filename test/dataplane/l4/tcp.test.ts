@@ -303,6 +303,7 @@ describe('TCP proxying', () => {
       assert.equal(r.upstreamHost, '127.0.0.1:' + b.port);
       assert.equal(r.listener, 'default/gw/tcp');
       assert.equal(r.responseFlags, '-');
+      assert.equal(r.downstreamRemoteAddress, '127.0.0.1');
       assert.equal(r.bytesReceived, 5);
       assert.equal(r.bytesSent, cl.text.length);
       assert.ok(r.upstreamLatencyMs >= 0);

@@ -325,6 +325,32 @@ describe('TLS terminate', () => {
     }
   });
 
+  it('certificate rotation: new connections get the new certificate, open ones keep working', async () => {
+    const srv = await listen({ listeners: [terminateListener()], clusters: tlsClusters() });
+    try {
+      const old = LineClient.tls(srv.port, { servername: 'term.example.net', ca: ca.caPem });
+      assert.equal(await old.backend(), 'P');
+      const rotated = ca.issue('term-v2', ['DNS:term.example.net']);
+      srv.listener.update({
+        listeners: [
+          terminateListener({ tls: { mode: 'Terminate', certificates: [certIR(rotated, ['term.example.net'])] } }),
+        ],
+        clusters: tlsClusters(),
+      });
+      const fresh = LineClient.tls(srv.port, { servername: 'term.example.net', ca: ca.caPem });
+      assert.equal(await fresh.backend(), 'P');
+      const subject = (c: LineClient) => (c.socket as import('node:tls').TLSSocket).getPeerX509Certificate()?.subject;
+      assert.equal(subject(fresh), 'CN=term-v2');
+      assert.equal(subject(old), 'CN=term.example.net');
+      old.socket.write('old still works\n');
+      await old.waitFor(/old still works/);
+      old.socket.destroy();
+      fresh.socket.destroy();
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('a listener with an unusable certificate is reported and refuses connections', async () => {
     const broken = terminateListener({
       tls: { mode: 'Terminate', certificates: [{ ...certIR(certTerm, ['term.example.net']), keyPem: certA.keyPem }] },
