@@ -209,7 +209,9 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     const hasBody = head.chunked || head.contentLength > 0;
     let upgrade: string | null = null;
     if (head.upgrade !== null) {
-      if (head.upgrade.toLowerCase() === 'h2c' && !hasBody && tryH2cUpgrade(this, head, rest)) return;
+      // h2c is cleartext only (RFC 9113 §3.1: over TLS, HTTP/2 is chosen by ALPN).
+      if (head.upgrade.toLowerCase() === 'h2c' && !hasBody && this.scheme === 'http' && tryH2cUpgrade(this, head, rest))
+        return;
       if (head.upgrade.toLowerCase() === 'websocket') upgrade = head.upgrade;
     }
     const config = this.port.config;
