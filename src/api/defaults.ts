@@ -184,12 +184,29 @@ const SPEC_DEFAULTS: Record<string, (spec: Obj) => void> = {
 };
 
 /**
- * Returns a defaulted copy of a resource of a (normalised) kind. The input is not modified.
+ * Drops properties whose value is null, as the API server prunes nulls of non-nullable fields
+ * (every Gateway API field) before defaulting. YAML writes an empty field (`tls:`) as null.
+ */
+function pruneNulls(v: unknown): void {
+  if (Array.isArray(v)) {
+    for (const item of v) pruneNulls(item);
+  } else if (isObj(v)) {
+    for (const [k, child] of Object.entries(v)) {
+      if (child === null) delete v[k];
+      else pruneNulls(child);
+    }
+  }
+}
+
+/**
+ * Returns a defaulted copy of a resource of a (normalised) kind, null fields dropped. The input is
+ * not modified.
  * creationTimestamp is kept as written and never invented: file manifests rarely have one, and
  * an invented clock value would make translation non-deterministic.
  */
 export function applyDefaults<R extends Resource>(resource: R): R {
   const r = structuredClone(resource) as R & Obj;
+  pruneNulls(r);
   if (isObj(r.metadata)) {
     const meta = r.metadata as Obj;
     if (isNamespacedKind(r.kind)) {

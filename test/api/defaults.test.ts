@@ -186,3 +186,22 @@ test('served versions per kind (Gateway API v1.6.1)', () => {
   assert.equal(resolveKind('gateway.envoyproxy.io/v1alpha1', 'Backend')?.namespaced, true);
   assert.equal(resolveKind('v1', 'Namespace')?.namespaced, false);
 });
+
+test('null fields (an empty YAML value) are dropped before defaulting, as the API server prunes them', () => {
+  const g = applyDefaults({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'g', labels: null },
+    spec: {
+      gatewayClassName: 'c',
+      listeners: [{ name: 'http', port: 80, protocol: 'HTTP', tls: null, allowedRoutes: null }],
+    },
+  } as unknown as Gateway);
+  assert.equal('labels' in g.metadata, false);
+  assert.deepEqual(g.spec?.listeners[0], {
+    name: 'http',
+    port: 80,
+    protocol: 'HTTP',
+    allowedRoutes: { namespaces: { from: 'Same' } },
+  });
+});
