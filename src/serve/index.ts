@@ -91,6 +91,10 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     sources,
     target: dataPlane,
     controllerName: options.controllerName,
+    translateOptions: {
+      sharedAddressSpace: true,
+      ...(options.bindAddress ? { defaultAddress: options.bindAddress } : {}),
+    },
     logger: logger.child({ component: 'controller' }) as Logger,
     metrics,
   });

@@ -11,6 +11,7 @@ import type { Resource } from '../api/types.ts';
 import type { IR } from '../ir/types.ts';
 import { type Diagnostic, formatDiagnostic, Snapshot } from '../provider/snapshot.ts';
 import { translate } from '../translate/index.ts';
+import type { TranslateOptions } from '../translate/context.ts';
 import { renderStatusDocuments } from '../translate/status.ts';
 import type { FileState, SourceStore } from './sources.ts';
 import { type ApplyError, foldApplyErrors, preserveTransitionTimes } from './statusview.ts';
@@ -35,6 +36,12 @@ export interface ControlLoopOptions {
   sources: SourceStore;
   target: ConfigTarget;
   controllerName: string;
+  /**
+   * Translator options besides controllerName and the clock. One process serves every Gateway,
+   * so serve translates with sharedAddressSpace (listeners of Gateways on a common address must
+   * be distinct) and the address it binds as the default address.
+   */
+  translateOptions?: Omit<TranslateOptions, 'controllerName' | 'now'>;
   logger: Logger;
   metrics?: ReloadRecorder;
   /** Epoch ms; injectable for tests. */
@@ -120,7 +127,7 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
     let result: ReturnType<typeof translate>;
     let docs: Resource[];
     try {
-      result = translate(snapshot, { controllerName, now });
+      result = translate(snapshot, { ...options.translateOptions, controllerName, now });
       docs = structuredClone(renderStatusDocuments(snapshot, result));
     } catch (err) {
       // A translator bug must not take down what is serving: keep the last configuration.
