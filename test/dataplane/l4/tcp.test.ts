@@ -1,7 +1,10 @@
 // TCPRoute proxying over real sockets: echo, half-close both ways, weights, endpoint choice,
 // invalid backends, connect and idle timeouts, connection limits, observer records, swaps, close.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listen } from '../../../src/dataplane/l4/tcp.ts';
 import {
@@ -175,6 +178,38 @@ describe('TCP proxying', () => {
       for (const cl of [holdA, n1, n2, n3]) cl.socket.destroy();
     } finally {
       await lc.close();
+    }
+  });
+
+  it('reaches unix-socket and DNS-named endpoints', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portunus-l4-'));
+    const sockPath = path.join(dir, 'echo.sock');
+    const unixServer = net.createServer((s) => s.end('hello U\n'));
+    await new Promise<void>((r) => unixServer.listen(sockPath, r));
+    const srv = await listen({
+      listeners: [tcpListener(0, l4route('r', [['unix', 1]]))],
+      clusters: clusters(
+        cluster('unix', [], { endpoints: [{ address: '', port: 0, unixPath: sockPath, ready: true }] }),
+        cluster('dns', [], { discovery: 'dns', endpoints: [{ address: 'localhost', port: a.port, ready: true }] }),
+      ),
+    });
+    try {
+      const viaUnix = LineClient.tcp(srv.port);
+      assert.equal(await viaUnix.backend(), 'U');
+      viaUnix.socket.destroy();
+      srv.listener.update({
+        listeners: [tcpListener(0, l4route('r', [['dns', 1]]))],
+        clusters: clusters(
+          cluster('dns', [], { discovery: 'dns', endpoints: [{ address: 'localhost', port: a.port, ready: true }] }),
+        ),
+      });
+      const viaDns = LineClient.tcp(srv.port);
+      assert.equal(await viaDns.backend(), 'A');
+      viaDns.socket.destroy();
+    } finally {
+      await srv.close();
+      unixServer.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

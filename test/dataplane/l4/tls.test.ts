@@ -195,6 +195,31 @@ describe('TLS passthrough', () => {
     }
   });
 
+  it('a client that sends no (or half a) ClientHello is closed after the hello timeout', async () => {
+    const obs = new RecordingObserver();
+    const srv = await listen(
+      { listeners: [passthroughListener()], clusters: tlsClusters() },
+      { observer: obs, clientHelloTimeoutMs: 120 },
+    );
+    try {
+      const t0 = Date.now();
+      const silent = LineClient.tcp(srv.port);
+      const half = LineClient.tcp(srv.port);
+      half.socket.write(Buffer.from([22, 3, 1, 0, 200, 1, 0, 0, 196, 3, 3]));
+      await Promise.all([silent.done, half.done]);
+      assert.ok(Date.now() - t0 >= 110);
+      await waitUntil(() => obs.records.length === 2);
+      assert.deepEqual(
+        obs.records.map((r) => r.responseFlags),
+        ['DPE', 'DPE'],
+      );
+      silent.socket.destroy();
+      half.socket.destroy();
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('a ClientHello that trickles in byte by byte still routes', async () => {
     const srv = await listen({ listeners: [passthroughListener()], clusters: tlsClusters() });
     try {
