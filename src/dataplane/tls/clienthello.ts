@@ -68,7 +68,9 @@ export function parseClientHello(data: Uint8Array): ClientHelloResult {
       if (offset < data.length && data[offset] !== RECORD_HANDSHAKE) {
         return fail('MALFORMED', 'unexpected record type ' + data[offset] + ' inside the ClientHello');
       }
-      if (offset + 1 < data.length && data[offset + 1] !== 3) return fail('MALFORMED', 'bad record version');
+      if (offset + 1 < data.length && data[offset + 1] !== 3) {
+        return fail(records === 0 ? 'NOT_TLS' : 'MALFORMED', 'bad record version');
+      }
       return NEED_MORE;
     }
     if (data[offset] !== RECORD_HANDSHAKE) {

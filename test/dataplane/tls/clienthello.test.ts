@@ -199,6 +199,30 @@ describe('ClientHello from real clients', () => {
     }
   });
 
+  it('never throws on mutated hellos (seeded fuzz)', () => {
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const sources = Object.values(hellos);
+    const counts = { ok: 0, 'need-more': 0, error: 0 };
+    for (let i = 0; i < 3000; i++) {
+      const h = Buffer.from(sources[rand(sources.length)]!);
+      const flips = 1 + rand(4);
+      for (let f = 0; f < flips; f++) h[rand(h.length)] = rand(256);
+      const cut = rand(4) === 0 ? h.subarray(0, rand(h.length)) : h;
+      const r = parseClientHello(cut);
+      counts[r.status]++;
+      if (r.status === 'ok') {
+        assert.ok(r.hello.length <= cut.length);
+        if (r.hello.sni !== undefined) assert.match(r.hello.sni, /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/);
+      }
+    }
+    // Mutations land in every outcome: the parser is neither blind nor all-rejecting.
+    assert.ok(counts.ok > 0 && counts.error > 0 && counts['need-more'] > 0, JSON.stringify(counts));
+  });
+
   it('rejects a hello spread over too many records', () => {
     const frag = refragment(hellos.nodeSniAlpn!, Math.floor((hellos.nodeSniAlpn!.length - 5) / (MAX_RECORDS + 1)));
     expectError(frag, 'TOO_LARGE', /records/);
@@ -221,7 +245,11 @@ describe('ClientHello: hand-made and malformed', () => {
     expectError(Buffer.from('G'), 'NOT_TLS');
     expectError(Buffer.from('GET / HTTP/1.1\r\n'), 'NOT_TLS');
     expectError(Buffer.from([0x80, 0x2e, 0x01]), 'NOT_TLS', /SSLv2/);
-    expectError(Buffer.from([22, 2]), 'MALFORMED', /record version/);
+    expectError(Buffer.from([22, 2]), 'NOT_TLS', /record version/);
+    // The same check on a later record's partial header is a framing error.
+    const first = record(helloBody([sniExt('a.example')]));
+    const split = refragment(first, 20);
+    expectError(Buffer.concat([split.subarray(0, 25), Buffer.from([22, 2])]), 'MALFORMED', /record version/);
     expectError(Buffer.from([22, 9, 1, 0, 5]), 'NOT_TLS', /record version/);
   });
 
