@@ -145,3 +145,54 @@ test('response parser and chunked decoder only ever throw HttpParseError on rand
     }
   }
 });
+
+test('response heads: whatever the gateway accepts, llhttp (node:http client) reads the same way', async () => {
+  const { parseResponseHead } = await import('../../src/dataplane/http1/parser.ts');
+  let reply = Buffer.alloc(0);
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    s.once('data', () => s.end(reply));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const seedsR = [
+    'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-A: b\r\n\r\n',
+    'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n',
+    'HTTP/1.0 204 No Content\r\nConnection: keep-alive\r\n\r\n',
+    'HTTP/1.1 302 Found\r\nLocation: /x\r\nSet-Cookie: a=b\r\nContent-Length: 0\r\n\r\n',
+  ];
+  const r = rng(99);
+  let compared = 0;
+  try {
+    for (let i = 0; i < 300; i++) {
+      const input = mutate(seedsR[i % seedsR.length]!, r);
+      const b = Buffer.from(input, 'latin1');
+      let ours: ReturnType<typeof parseResponseHead> | null = null;
+      try {
+        const end = findHeadEnd(b, 0, 0, 502);
+        if (end === b.length) ours = parseResponseHead(b, 0, end);
+      } catch (err) {
+        assert.ok(err instanceof HttpParseError, String(err));
+      }
+      if (ours === null || ours.chunked || ours.contentLength > 0) continue;
+      reply = b;
+      const theirs = await new Promise<{ status: number; headers: string[] } | null>((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+          resolve({
+            status: res.statusCode!,
+            headers: res.rawHeaders.map((v, j) => (j % 2 === 0 ? v.toLowerCase() : v)),
+          });
+          res.resume();
+        });
+        req.on('error', () => resolve(null));
+      });
+      compared++;
+      assert.ok(theirs, 'llhttp rejected a response the gateway accepted: ' + JSON.stringify(input));
+      assert.equal(theirs.status, ours.status, JSON.stringify(input));
+      assert.deepEqual(theirs.headers, ours.headers, JSON.stringify(input));
+    }
+  } finally {
+    server.close();
+  }
+  assert.ok(compared > 20, 'compared ' + compared);
+});
