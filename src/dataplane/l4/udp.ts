@@ -74,6 +74,7 @@ export function createUDPListener(
   const sessions = new Map<string, Session>();
   const stats: UDPStats = { sessions: 0, dropped: 0 };
   let sweep: NodeJS.Timeout | null = null;
+  let closed = false;
   let current = compile(config);
 
   function compile(c: UDPPortConfig): Compiled {
@@ -176,6 +177,7 @@ export function createUDPListener(
 
   return {
     handleMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+      if (closed) return;
       const key = rinfo.address + '|' + rinfo.port;
       const s = sessions.get(key) ?? open(rinfo, key);
       if (s === null) {
@@ -191,6 +193,7 @@ export function createUDPListener(
       for (const s of [...sessions.values()]) if (!registry.hasEndpoint(s.endpoint.key)) end(s);
     },
     close(): void {
+      closed = true;
       for (const s of [...sessions.values()]) end(s);
       if (sweep !== null) clearInterval(sweep);
       sweep = null;

@@ -182,6 +182,23 @@ describe('UDP proxying', () => {
     }
   });
 
+  it('close() ends every session and ignores later datagrams', async () => {
+    const obs = new RecordingObserver();
+    const srv = await listenUDP(toA(), { observer: obs });
+    const c = await new UdpClient().ready();
+    try {
+      await c.ask(srv.port, 'hi');
+      srv.listener.close();
+      assert.equal(srv.listener.stats.sessions, 0);
+      assert.equal(obs.records.length, 1);
+      srv.listener.handleMessage(Buffer.from('late'), { address: '127.0.0.1', port: 9, family: 'IPv4', size: 4 });
+      assert.equal(srv.listener.stats.sessions, 0);
+    } finally {
+      c.close();
+      await srv.close();
+    }
+  });
+
   it('update keeps sessions whose endpoint still exists', async () => {
     const srv = await listenUDP(toA());
     const old = await new UdpClient().ready();
