@@ -276,7 +276,8 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     this.#attemptStart = performance.now();
     let bodyMode: number;
     if (this.upgradeProto !== null && !this.cluster!.isH2) bodyMode = BODY_UPGRADE;
-    else if (!this.hasBody) bodyMode = BODY_NONE;
+    // An explicit "Content-Length: 0" is kept: some servers insist on a length for POST/PUT.
+    else if (!this.hasBody) bodyMode = this.contentLength === 0 ? BODY_LENGTH : BODY_NONE;
     else if (this.contentLength >= 0) bodyMode = BODY_LENGTH;
     else bodyMode = BODY_CHUNKED;
     stream.sendHead(this.method, this.path, this.authority, this.headers, this.contentLength, bodyMode);

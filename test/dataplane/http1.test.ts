@@ -358,3 +358,10 @@ test('Upgrade: h2c on a request with a body is ignored (served as HTTP/1.1); HTT
   assert.match(out, /\r\n\r\nhi/);
   assert.match(out, /connection: keep-alive/);
 });
+
+test('an explicit Content-Length: 0 is forwarded', async () => {
+  const r = await json(port, '/cl0', { method: 'POST', headers: { 'content-length': '0' } });
+  assert.equal(r.json.headers['content-length'], '0');
+  const g = await json(port, '/nocl');
+  assert.equal(g.json.headers['content-length'], undefined);
+});
