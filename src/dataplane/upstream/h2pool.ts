@@ -79,6 +79,8 @@ class H2UpstreamStream implements UpstreamStream {
       return;
     }
     this.#req = req;
+    // A pool retired by a config swap still serves in-flight retries, then lets the session go.
+    if (this.#pool.retired) req.session?.close();
     req.on('response', (rh, flags: number) => {
       const handler = this.#handler;
       if (handler === null) return;
