@@ -6,6 +6,7 @@
 //     it never parsed); the parse error is reported with file:line;
 //   - a file that parses but contains resources rejected by validation contributes its valid
 //     resources; the rejected ones are left out and reported (like an API server refusing one object);
+//   - an empty file (a save caught between truncate and write) keeps its previous version too;
 //   - a deleted file takes its resources away (that is what the user asked for).
 // Unchanged files (same bytes) are not parsed again.
 
@@ -103,6 +104,25 @@ export function createSourceStore(
     const prev = states.get(file);
     if (prev && prev.hash === hash) return prev;
 
+    if (bytes.length === 0 && prev?.goodSince != null) {
+      // A zero-length file is almost always one caught between truncate and write (an in-place
+      // save); the write that follows fires the watcher again. Keep serving its previous version.
+      return {
+        file,
+        hash,
+        parsed: false,
+        entries: prev.entries,
+        goodSince: prev.goodSince,
+        diagnostics: [
+          {
+            severity: 'warning',
+            code: 'KEPT_PREVIOUS_VERSION',
+            message: `file is empty; still serving its previous version (parsed ${new Date(prev.goodSince).toISOString()}); delete the file to remove its resources`,
+            source: { file, line: 1 },
+          },
+        ],
+      };
+    }
     const loaded = await load(file, bytes.toString('utf8'));
     // The loader may report the snapshot's own findings (duplicates) too; keep each once.
     const seen = new Set<string>();

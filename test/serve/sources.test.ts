@@ -94,6 +94,28 @@ test('an unparseable file keeps its last good version; a rejected resource is le
   await cleanup();
 });
 
+test('an empty file (a save caught between truncate and write) keeps its previous version', async () => {
+  const { dir, cleanup } = await tempDir();
+  const one = join(dir, 'one.yaml');
+  await writeFile(one, `${cm('a')}---\n${cm('b')}`);
+  const store = createSourceStore([dir], load, () => 1000);
+  assert.deepEqual(names((await store.read()).entries), ['a', 'b']);
+
+  await writeFile(one, '');
+  let read = await store.read();
+  assert.deepEqual(names(read.entries), ['a', 'b']);
+  assert.deepEqual(
+    read.diagnostics.map((d) => [d.severity, d.code]),
+    [['warning', 'KEPT_PREVIOUS_VERSION']],
+  );
+
+  // The write that follows is read as usual.
+  await writeFile(one, cm('c'));
+  read = await store.read();
+  assert.deepEqual(names(read.entries), ['c']);
+  await cleanup();
+});
+
 test('a file broken from the start contributes nothing and says so', async () => {
   const { dir, cleanup } = await tempDir();
   await writeFile(join(dir, 'bad.yaml'), 'a: [\n');
