@@ -89,3 +89,40 @@ test('normalizeHost strips ports, lower-cases, keeps IPv6 brackets', () => {
   assert.equal(normalizeHost('[::1]:80'), '[::1]');
   assert.equal(normalizeHost('[::1]'), '[::1]');
 });
+
+test('large tables use the path index and keep IR precedence', () => {
+  const items: { match: HTTPMatchIR; value: string }[] = [];
+  items.push({ match: m({ path: { type: 'RegularExpression', value: '/re/.*' } }), value: 'regex-first' });
+  for (let i = 0; i < 40; i++) {
+    items.push({ match: m({ path: { type: 'PathPrefix', value: '/svc' + i } }), value: 'prefix' + i });
+    items.push({ match: m({ path: { type: 'Exact', value: '/svc' + i + '/exact' } }), value: 'exact' + i });
+  }
+  items.push({ match: m({ path: { type: 'PathPrefix', value: '/svc1/deeper' } }), value: 'deeper-but-later' });
+  items.push({ match: m({ path: { type: 'PathPrefix', value: '/re' } }), value: 're-prefix' });
+  items.push({ match: m({ headers: [{ type: 'Exact', name: 'x', value: '1' }] }), value: 'header-any-path' });
+  items.push({ match: m({ path: { type: 'PathPrefix', value: '/' } }), value: 'fallback' });
+  const t = compileRouteTable(items);
+  assert.ok(t.index !== null);
+  // The same answers as a linear scan.
+  const linear = { ...t, index: null };
+  const paths = [
+    '/svc1',
+    '/svc1/',
+    '/svc1/exact',
+    '/svc12/exact',
+    '/svc1/deeper/x',
+    '/re/a',
+    '/re',
+    '/nothing',
+    '/svc39/x',
+    '/svc',
+  ];
+  for (const p of paths) {
+    for (const h of [{}, { x: '1' }] as Record<string, string>[]) {
+      assert.equal(matchRoute(t, req('GET', p, h)), matchRoute(linear, req('GET', p, h)), p + ' ' + JSON.stringify(h));
+    }
+  }
+  assert.equal(matchRoute(t, req('GET', '/svc1/deeper/x')), 'prefix1');
+  assert.equal(matchRoute(t, req('GET', '/re/a')), 'regex-first');
+  assert.equal(matchRoute(t, req('GET', '/nothing', { x: '1' })), 'header-any-path');
+});

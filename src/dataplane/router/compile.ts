@@ -29,11 +29,45 @@ export interface RouteEntry<T> {
   readonly value: T;
 }
 
+/**
+ * Candidate lookup for large tables: which entries can match a path, by exact path and by path
+ * prefix, plus those that must always be checked (regex or no path condition). Lists hold entry
+ * indices in ascending (precedence) order.
+ */
+export interface RouteIndex {
+  readonly exact: Map<string, number[]>;
+  readonly prefix: Map<string, number[]>;
+  readonly always: number[];
+}
+
 export interface RouteTable<T> {
   /** In IR order: the IR is already sorted by Gateway API precedence, so the first match wins. */
   readonly entries: readonly RouteEntry<T>[];
   /** True when some route looks at query parameters, so the query is only parsed when needed. */
   readonly needsQuery: boolean;
+  /** null for small tables, where a linear scan is cheaper than the lookups. */
+  readonly index: RouteIndex | null;
+}
+
+/** Tables up to this size are scanned linearly. */
+export const INDEX_THRESHOLD = 16;
+
+function buildIndex(entries: readonly RouteEntry<unknown>[]): RouteIndex {
+  const exact = new Map<string, number[]>();
+  const prefix = new Map<string, number[]>();
+  const always: number[] = [];
+  const add = (m: Map<string, number[]>, k: string, i: number): void => {
+    const list = m.get(k);
+    if (list === undefined) m.set(k, [i]);
+    else list.push(i);
+  };
+  entries.forEach((e, i) => {
+    const m = e.match;
+    if (m.pathKind === PATH_EXACT) add(exact, m.pathValue, i);
+    else if (m.pathKind === PATH_PREFIX) add(prefix, m.pathValue, i);
+    else always.push(i);
+  });
+  return { exact, prefix, always };
 }
 
 /** Regular expressions are anchored: the Gateway API (like Envoy's RE2 matchers) matches the whole value. */
@@ -80,5 +114,9 @@ export function compileMatch(match: HTTPMatchIR): CompiledMatch {
 
 export function compileRouteTable<T>(items: { match: HTTPMatchIR; value: T }[]): RouteTable<T> {
   const entries = items.map((i) => ({ match: compileMatch(i.match), value: i.value }));
-  return { entries, needsQuery: entries.some((e) => e.match.query.length > 0) };
+  return {
+    entries,
+    needsQuery: entries.some((e) => e.match.query.length > 0),
+    index: entries.length > INDEX_THRESHOLD ? buildIndex(entries) : null,
+  };
 }

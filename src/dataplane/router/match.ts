@@ -5,6 +5,7 @@ import {
   PATH_EXACT,
   PATH_PREFIX,
   PATH_REGEX,
+  type RouteIndex,
   type RouteTable,
 } from './compile.ts';
 
@@ -86,9 +87,37 @@ export function matches(m: CompiledMatch, req: RequestView, query: Map<string, s
 export function matchRoute<T>(table: RouteTable<T>, req: RequestView): T | null {
   const query = table.needsQuery ? parseQuery(req.routeQuery) : null;
   const entries = table.entries;
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
+  const index = table.index;
+  if (index === null) {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (matches(e.match, req, query)) return e.value;
+    }
+    return null;
+  }
+  // Large table: only entries whose path can match are checked, still in precedence order.
+  const candidates = candidateIndices(index, req.routePath);
+  for (let i = 0; i < candidates.length; i++) {
+    const e = entries[candidates[i]!]!;
     if (matches(e.match, req, query)) return e.value;
   }
   return null;
+}
+
+function candidateIndices(index: RouteIndex, path: string): number[] {
+  const lists: number[][] = [];
+  const exact = index.exact.get(path);
+  if (exact !== undefined) lists.push(exact);
+  // Every element-wise prefix of the path: "/a/b" → "/a", "/a/b".
+  for (let i = 1; i <= path.length; i++) {
+    if (i === path.length || path.charCodeAt(i) === 47) {
+      const list = index.prefix.get(path.slice(0, i));
+      if (list !== undefined) lists.push(list);
+    }
+  }
+  if (index.always.length > 0) lists.push(index.always);
+  if (lists.length === 1) return lists[0]!;
+  const out: number[] = [];
+  for (const l of lists) for (const i of l) out.push(i);
+  return out.sort((a, b) => a - b);
 }
