@@ -6,12 +6,23 @@ import type { ClusterIR } from '../../ir/types.ts';
 import { DNS_REFRESH_MS, resolveAll } from './dns.ts';
 import { H2Pool } from './h2pool.ts';
 import { type LbState, lbKind, pickEndpoint } from './lb.ts';
-import { type EndpointAddress, H1Pool } from './pool.ts';
+import { type EndpointAddress, H1Pool, UPSTREAM_IDLE_TIMEOUT_MS } from './pool.ts';
 
 export type Pool = H1Pool | H2Pool;
 
 export class PoolRegistry {
   #pools = new Map<string, Pool>();
+  // One coarse timer for the whole registry instead of one per connection.
+  #sweeper: NodeJS.Timeout | null = null;
+
+  #startSweeper(): void {
+    if (this.#sweeper !== null) return;
+    this.#sweeper = setInterval(() => {
+      const cutoff = performance.now() - UPSTREAM_IDLE_TIMEOUT_MS;
+      for (const p of this.#pools.values()) p.closeIdleBefore(cutoff);
+    }, UPSTREAM_IDLE_TIMEOUT_MS / 4);
+    this.#sweeper.unref();
+  }
 
   get(protocol: string, address: EndpointAddress): Pool {
     const h2 = protocol === 'h2c' || protocol === 'h2';
@@ -21,6 +32,7 @@ export class PoolRegistry {
     if (p === undefined) {
       p = h2 ? new H2Pool(address) : new H1Pool(address);
       this.#pools.set(key, p);
+      this.#startSweeper();
     }
     return p;
   }
@@ -38,6 +50,8 @@ export class PoolRegistry {
   }
 
   destroyAll(): void {
+    if (this.#sweeper !== null) clearInterval(this.#sweeper);
+    this.#sweeper = null;
     for (const p of this.#pools.values()) p.destroyAll();
     this.#pools.clear();
   }

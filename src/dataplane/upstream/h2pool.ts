@@ -192,6 +192,9 @@ export class H2Pool {
     handler.onUpstreamConnected(new H2UpstreamStream(this, handler));
   }
 
+  /** HTTP/2 sessions are long-lived by design; idle expiry is left to the upstream's GOAWAY. */
+  closeIdleBefore(_cutoff: number): void {}
+
   retire(): void {
     this.#retired = true;
     this.#session?.close();

@@ -11,6 +11,8 @@ import { tlsConnect } from './tls.ts';
 
 export const MAX_IDLE_PER_ENDPOINT = 256;
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Idle upstream connections are closed after this (the upstream may keep them forever). */
+export const UPSTREAM_IDLE_TIMEOUT_MS = 60_000;
 /** An idle connection older than this may have been closed by the upstream's keep-alive timeout. */
 const STALE_AFTER_IDLE_MS = 1_000;
 
@@ -392,6 +394,15 @@ export class H1Pool {
 
   get idleCount(): number {
     return this.#idle.length;
+  }
+
+  /** Closes connections idle since before `cutoff` (performance.now() time); the oldest sit at the bottom. */
+  closeIdleBefore(cutoff: number): void {
+    const idle = this.#idle;
+    let n = 0;
+    while (n < idle.length && idle[n]!.idleSince < cutoff) n++;
+    if (n === 0) return;
+    for (const c of idle.splice(0, n)) c.destroy();
   }
 
   /** No new requests will come: close idle sockets now, busy ones when their response is done. */
