@@ -57,14 +57,29 @@ export class BackendResolver {
   readonly #snapshot: Snapshot;
   readonly #grants: ReferenceGrantIndex;
   #slices: Map<string, EndpointSlice[]> | null = null;
+  readonly #memo = new Map<string, BackendRefResult>();
 
   constructor(snapshot: Snapshot, grants: ReferenceGrantIndex) {
     this.#snapshot = snapshot;
     this.#grants = grants;
   }
 
-  /** `from` is the route (group/kind/namespace) holding the reference. */
+  /**
+   * `from` is the route (group/kind/namespace) holding the reference. Results are memoised for the
+   * life of the resolver (one translation): many routes name the same few backends. Callers treat
+   * results as read-only (useCluster copies a cluster before a gateway owns it).
+   */
   resolve(ref: BackendObjectReference, from: CrossNamespaceFrom, use: BackendUse): BackendRefResult {
+    const key = `${from.group}\0${from.kind}\0${from.namespace}\0${ref.group ?? ''}\0${ref.kind ?? ''}\0${ref.namespace ?? ''}\0${ref.name}\0${ref.port ?? ''}\0${use}`;
+    let result = this.#memo.get(key);
+    if (!result) {
+      result = this.#resolve(ref, from, use);
+      this.#memo.set(key, result);
+    }
+    return result;
+  }
+
+  #resolve(ref: BackendObjectReference, from: CrossNamespaceFrom, use: BackendUse): BackendRefResult {
     const group = ref.group ?? '';
     const kind = ref.kind ?? 'Service';
     const namespace = ref.namespace || from.namespace;

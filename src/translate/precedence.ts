@@ -88,6 +88,9 @@ export function compareAge(a: string | undefined, b: string | undefined): number
   if (a === b) return 0;
   if (a === undefined) return 1;
   if (b === undefined) return -1;
+  // Fast path: two canonical "YYYY-MM-DDTHH:MM:SSZ" stamps (what the API server writes) order
+  // lexically; anything else (fractions, offsets) is compared as instants.
+  if (a.length === 20 && b.length === 20 && a.charCodeAt(19) === 90 && b.charCodeAt(19) === 90) return a < b ? -1 : 1;
   const ta = Date.parse(a);
   const tb = Date.parse(b);
   if (!Number.isNaN(ta) && !Number.isNaN(tb) && ta !== tb) return ta - tb;
