@@ -46,7 +46,7 @@ export class Mirror implements UpstreamHandler {
       return;
     }
     pool.active++;
-    (pool as { acquire(h: UpstreamHandler, fresh: boolean): void }).acquire(this, false);
+    pool.acquire(this, false);
   }
 
   write(chunk: Buffer): void {

@@ -254,7 +254,7 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     const route = this.route!;
     if (route.backendTimeoutMs > 0) this.#tryTimer = setTimeout(this.#onTryTimeout, route.backendTimeoutMs);
     const upgrade = this.upgradeProto !== null && !this.cluster!.isH2;
-    (pool as { acquire(h: UpstreamHandler, fresh: boolean): void }).acquire(this, upgrade);
+    pool.acquire(this, upgrade);
   }
 
   #releasePool(): void {
