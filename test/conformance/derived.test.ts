@@ -104,7 +104,15 @@ function conditionProblems(where: string, conds: unknown, min: number, max: numb
   return p;
 }
 
-function listenerEntries(where: string, ls: unknown, spec: Doc[]): string[] {
+function listenerEntries(where: string, ls: unknown, spec: Doc[], accepted: boolean): string[] {
+  // "Listeners provide status for each unique listener port defined in the Spec": once the
+  // Gateway/ListenerSet is Accepted, every spec listener has an entry (upstream's listener checks
+  // compare against exactly that list).
+  if (accepted) {
+    const have = new Set(Array.isArray(ls) ? (ls as Doc[]).map((l) => l.name) : []);
+    const lacking = spec.filter((l) => !have.has(l.name)).map((l) => l.name);
+    if (lacking.length > 0) return [`${where}: Accepted but no listener status for ${lacking.join(', ')}`];
+  }
   if (ls === undefined) return [];
   if (!Array.isArray(ls)) return [`${where}: listeners must be a list`];
   const p: string[] = [];
@@ -134,6 +142,10 @@ function sameParent(a: Doc, b: Doc, routeNamespace: string): boolean {
   );
 }
 
+function isAccepted(st: Doc): boolean {
+  return ((st.conditions ?? []) as Doc[]).some((c) => c.type === 'Accepted' && c.status === 'True');
+}
+
 function statusProblems(r: Result, d: Doc): string[] {
   const nn = { namespace: d.metadata?.namespace, name: d.metadata?.name };
   const st = r.status(d.kind, nn);
@@ -148,11 +160,11 @@ function statusProblems(r: Result, d: Doc): string[] {
     case 'Gateway':
       p.push(...conditionProblems(w, st.conditions, 0, 8));
       if ((st.addresses ?? []).length > 16) p.push(`${w}: more than 16 addresses`);
-      p.push(...listenerEntries(w, st.listeners, d.spec?.listeners ?? []));
+      p.push(...listenerEntries(w, st.listeners, d.spec?.listeners ?? [], isAccepted(st)));
       break;
     case 'ListenerSet':
       p.push(...conditionProblems(w, st.conditions, 0, 8));
-      p.push(...listenerEntries(w, st.listeners, d.spec?.listeners ?? []));
+      p.push(...listenerEntries(w, st.listeners, d.spec?.listeners ?? [], isAccepted(st)));
       break;
     case 'HTTPRoute':
     case 'GRPCRoute':
