@@ -3,10 +3,14 @@
 // Prints: routes, translate wall ms (median of runs), load+validate ms, peak RSS MiB, targets.
 
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { translate } from '../src/translate/index.ts';
-import { Snapshot } from '../src/provider/snapshot.ts';
+import { parseAllDocuments } from 'yaml';
 import { loadTexts } from '../src/provider/file/load.ts';
+import type { Snapshot } from '../src/provider/snapshot.ts';
+import { translate } from '../src/translate/index.ts';
 
 const HOSTNAMES = 100;
 
@@ -65,14 +69,25 @@ spec:
   return docs.join('\n---\n');
 }
 
-function runCase(routes: number, runs: number): void {
-  const text = generateManifests(routes);
+/** The same manifests as one JSON List (`kubectl get -o json` shape), read by the loader's JSON path. */
+function toJsonList(yamlText: string): string {
+  const items = parseAllDocuments(yamlText).map((d) => d.toJS());
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+}
+
+function runCase(file: string, runs: number): void {
   const t0 = performance.now();
-  const loaded = loadTexts([{ file: `generated-${routes}.yaml`, text }]);
+  const loaded = loadTexts([{ file, text: readFileSync(file, 'utf8') }]);
   const loadMs = performance.now() - t0;
+  if (loaded.diagnostics.some((d) => d.severity === 'error'))
+    throw new Error('generated manifests did not load cleanly');
   const snapshot: Snapshot = loaded.snapshot;
+  // Peak RSS as `portunus translate` sees it: the input loaded and translated once. The timed
+  // repetitions below only add garbage, which says nothing about the translator's footprint.
+  translate(snapshot, { controllerName: 'portunus.dev/gateway-controller', now: '2026-01-01T00:00:00Z' });
+  const rssMiB = process.resourceUsage().maxRSS / 1024;
   const times: number[] = [];
-  let attached = 0;
+  let irRoutes = 0;
   for (let r = 0; r < runs; r++) {
     const start = performance.now();
     const result = translate(snapshot, {
@@ -80,16 +95,15 @@ function runCase(routes: number, runs: number): void {
       now: '2026-01-01T00:00:00Z',
     });
     times.push(performance.now() - start);
-    attached =
+    irRoutes =
       result.ir.gateways[0]?.listeners.reduce(
         (n, l) => n + (l.virtualHosts?.reduce((m, v) => m + v.routes.length, 0) ?? 0),
         0,
       ) ?? 0;
   }
   times.sort((a, b) => a - b);
-  const rssMiB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(
-    `${JSON.stringify({ routes, loadMs: Math.round(loadMs), translateMs: Math.round(times[Math.floor(times.length / 2)]!), translateMaxMs: Math.round(times[times.length - 1]!), irRoutes: attached, peakRssMiB: Math.round(rssMiB) })}\n`,
+    `${JSON.stringify({ loadMs: Math.round(loadMs), translateMs: Math.round(times[Math.floor(times.length / 2)]!), translateMaxMs: Math.round(times[times.length - 1]!), irRoutes, peakRssMiB: Math.round(rssMiB) })}\n`,
   );
 }
 
@@ -97,27 +111,36 @@ const self = fileURLToPath(import.meta.url);
 if (!import.meta.main) {
   // imported for generateManifests()
 } else if (process.argv[2] === '--case') {
-  runCase(Number(process.argv[3]), Number(process.argv[4] ?? 5));
+  runCase(process.argv[3]!, Number(process.argv[4] ?? 5));
 } else {
-  const targets: Record<number, number> = { 1000: 100, 10000: 1000 };
-  console.log('bench:translate — translate() wall time (median of runs), one process per case');
-  console.log('routes   load+validate   translate(p50)   translate(max)   IR routes   peak RSS   target');
+  // Targets: translate() of 1,000 routes < 100 ms; of 10,000 routes < 1 s with peak RSS < 300 MiB.
+  // Peak RSS is the whole process: input read, parsed, validated and translated.
+  console.log('bench:translate: translate() wall time (median of runs), one process per case');
+  console.log('peak RSS: the process after reading, validating and translating the input once');
+  console.log('routes   input  load+validate   translate(p50)   translate(max)   IR routes   peak RSS   target');
   let failed = false;
+  const dir = mkdtempSync(join(tmpdir(), 'portunus-bench-translate-'));
   for (const routes of [1000, 10000]) {
-    const out = spawnSync(process.execPath, [self, '--case', String(routes), routes >= 10000 ? '3' : '7'], {
-      encoding: 'utf8',
-    });
-    if (out.status !== 0) {
-      console.error(out.stderr);
-      process.exit(1);
+    const yamlText = generateManifests(routes);
+    writeFileSync(join(dir, `routes-${routes}.yaml`), yamlText);
+    writeFileSync(join(dir, `routes-${routes}.json`), toJsonList(yamlText));
+    for (const format of ['json', 'yaml'] as const) {
+      const runs = routes >= 10000 ? '5' : '9';
+      const file = join(dir, `routes-${routes}.${format}`);
+      const out = spawnSync(process.execPath, [self, '--case', file, runs], { encoding: 'utf8' });
+      if (out.status !== 0) {
+        console.error(out.stderr);
+        process.exit(1);
+      }
+      const r = JSON.parse(out.stdout.trim().split('\n').pop()!) as Record<string, number>;
+      const big = routes >= 10000;
+      const ok = r.translateMs! < (big ? 1000 : 100) && (!big || r.peakRssMiB! < 300);
+      failed ||= !ok;
+      console.log(
+        `${String(routes).padEnd(8)} ${format.padEnd(6)} ${`${r.loadMs} ms`.padEnd(15)} ${`${r.translateMs} ms`.padEnd(16)} ${`${r.translateMaxMs} ms`.padEnd(16)} ${String(r.irRoutes).padEnd(11)} ${`${r.peakRssMiB} MiB`.padEnd(10)} ${big ? '<1000 ms, <300 MiB' : '<100 ms'} ${ok ? 'OK' : 'MISSED'}`,
+      );
     }
-    const r = JSON.parse(out.stdout.trim().split('\n').pop()!) as Record<string, number>;
-    const target = targets[routes]!;
-    const ok = r.translateMs! < target && (routes < 10000 || r.peakRssMiB! < 300);
-    failed ||= !ok;
-    console.log(
-      `${String(routes).padEnd(8)} ${`${r.loadMs} ms`.padEnd(15)} ${`${r.translateMs} ms`.padEnd(16)} ${`${r.translateMaxMs} ms`.padEnd(16)} ${String(r.irRoutes).padEnd(11)} ${`${r.peakRssMiB} MiB`.padEnd(10)} ${routes >= 10000 ? '<1000 ms, <300 MiB' : '<100 ms'} ${ok ? 'OK' : 'MISSED'}`,
-    );
   }
+  rmSync(dir, { recursive: true, force: true });
   process.exitCode = failed ? 1 : 0;
 }

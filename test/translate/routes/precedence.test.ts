@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HTTPMatchIR } from '../../../src/ir/types.ts';
-import { compareAge, compareRoutePrecedence, type PrecedenceEntry } from '../../../src/translate/precedence.ts';
+import {
+  compareAge,
+  compareNamespacedName,
+  compareRoutePrecedence,
+  type PrecedenceEntry,
+} from '../../../src/translate/precedence.ts';
 
 function m(path: HTTPMatchIR['path'], extra: Partial<HTTPMatchIR> = {}): HTTPMatchIR {
   return { path, headers: [], queryParams: [], ...extra };
@@ -130,4 +135,23 @@ test('creation timestamps compare as instants', () => {
   assert.ok(compareAge('2025-01-01T01:00:00+01:00', '2025-01-01T00:30:00Z') < 0);
   assert.equal(compareAge(undefined, undefined), 0);
   assert.ok(compareAge('2025-01-01T00:00:00Z', undefined) < 0);
+});
+
+test('namespace/name order is that of the joined "{namespace}/{name}" strings', () => {
+  const pairs: [string, string][] = [
+    ['a', 'b'],
+    ['a-x', 'c'],
+    ['a', 'a'],
+    ['ab', 'z'],
+    ['a', 'zz'],
+    ['b', 'a'],
+    ['a.b', 'c'],
+    ['a0', 'c'],
+  ];
+  for (const [an, a] of pairs) {
+    for (const [bn, b] of pairs) {
+      const joined = `${an}/${a}` < `${bn}/${b}` ? -1 : `${an}/${a}` > `${bn}/${b}` ? 1 : 0;
+      assert.equal(Math.sign(compareNamespacedName(an, a, bn, b)), joined, `${an}/${a} vs ${bn}/${b}`);
+    }
+  }
 });
