@@ -1,0 +1,337 @@
+// One real `portunus serve` per test file, fed the upstream conformance base manifests plus the
+// scenarios' manifests, with a real echo backend behind every Service.
+//
+// What differs from a Kubernetes run, and why:
+// - Deployments are ignored; each Service gets echo servers (pods named `<deployment>-<hash>-<id>`,
+//   as upstream checks compare the pod *prefix*) on ephemeral loopback ports, and an EndpointSlice
+//   generated here pointing at them (every Service port maps to the echo port: the echo serves
+//   HTTP/1.1, h2c, WebSocket and gRPC on one port).
+// - Listener ports are rewritten to free high ports (80 -> P80, 443 -> P443, ...), consistently in
+//   Gateways and route parentRef ports: several test files run at once, and two processes binding
+//   the same port with SO_REUSEPORT would share its connections. Expectations that depend on the
+//   listener port (redirect Locations without an explicit port) are translated through `port()`.
+// - Every Gateway without spec.addresses gets `IPAddress 127.0.0.N` (what an implementation's
+//   infrastructure would assign), so Gateways sharing a port have distinct addresses; requests go
+//   to the address the Gateway reports in status.addresses, as upstream's WaitForGatewayAddress.
+// - Each echo server sits behind a small recording TCP relay, so a test can see which requests a
+//   backend received (upstream reads the mirror backends' logs for that).
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { type EchoServer, startEchoServer } from '../../src/echo/index.ts';
+import { type Doc, type NN, scenario } from '../conformance/harness.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..', '..');
+
+/** A request line seen by a backend (HTTP/1.x only; the data plane speaks HTTP/1.1 to plain Services). */
+export interface SeenRequest {
+  method: string;
+  target: string;
+}
+
+export interface Backend {
+  namespace: string;
+  service: string;
+  pod: string;
+  /** Relay port (what the EndpointSlice names). */
+  port: number;
+  seen: SeenRequest[];
+}
+
+export interface GatewayInfo {
+  nn: NN;
+  /** status.addresses[0].value, or null when the Gateway reports none. */
+  address: string | null;
+}
+
+export interface TrafficEnv {
+  /** Original listener port -> the port actually used (per Gateway in the distinct-ports mode). */
+  port(original: number, gw?: NN): number;
+  /** host:port to send to for a Gateway's listener port (original number), from its status address. */
+  gatewayAddr(gw: NN, originalPort?: number): string;
+  gateway(gw: NN): GatewayInfo;
+  backends: Backend[];
+  backend(namespace: string, service: string): Backend[];
+  /** The rendered status of every resource, as /status gives it. */
+  status: Doc;
+  adminUrl: string;
+  /** stderr + stdout of the serve process so far (for failure messages). */
+  log(): string;
+  close(): Promise<void>;
+}
+
+export interface EnvOptions {
+  /** Paths under test/testdata/conformance/tests (the upstream manifests) or absolute paths. */
+  manifests: string[];
+  /** Extra documents (e.g. traffic-only fixtures). */
+  extra?: Doc[];
+  /** Replicas per Service (default 1); key "namespace/name". */
+  replicas?: Record<string, number>;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+const REQUEST_LINE = /(?:^|\r\n)([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/g;
+
+/** A TCP relay in front of an echo server that records the HTTP/1.x request lines passing through. */
+async function startRecorder(target: number, seen: SeenRequest[]): Promise<{ server: Server; port: number }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((down) => {
+    sockets.add(down);
+    const up = connect(target, '127.0.0.1');
+    sockets.add(up);
+    let tail = '';
+    down.on('data', (chunk: Buffer) => {
+      // Scan the stream with a short carry-over so a request line split across chunks is still seen.
+      const text = tail + chunk.toString('latin1');
+      let lastEnd = 0;
+      for (const m of text.matchAll(REQUEST_LINE)) {
+        seen.push({ method: m[1]!, target: m[2]! });
+        lastEnd = (m.index ?? 0) + m[0].length;
+      }
+      tail = text.slice(Math.max(lastEnd, text.length - 4096));
+      up.write(chunk);
+    });
+    up.on('data', (chunk: Buffer) => down.write(chunk));
+    down.on('end', () => up.end());
+    up.on('end', () => down.end());
+    down.on('error', () => up.destroy());
+    up.on('error', () => down.destroy());
+    down.on('close', () => {
+      sockets.delete(down);
+      up.destroy();
+    });
+    up.on('close', () => {
+      sockets.delete(up);
+      down.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.on('close', () => {
+    for (const s of sockets) s.destroy();
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+function podName(deployment: string, i: number): string {
+  // ReplicaSet hash + pod suffix, the shape Kubernetes gives (only the prefix is compared).
+  return `${deployment}-6c9b8d7f5-${['x7k2p', 'q4m9z', 'b3n8w', 'h5t6r'][i % 4]}`;
+}
+
+function parentRefs(d: Doc): Doc[] {
+  return (d.spec?.parentRefs ?? []) as Doc[];
+}
+
+export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
+  // Base manifests + GatewayClass + suite-setup certificates + the upstream test manifests, exactly
+  // as the status port loads them (paths relative to test/testdata/conformance/tests).
+  const docs = scenario(opts.manifests.filter((m) => !m.startsWith('/'))).docs;
+  for (const m of opts.manifests.filter((m) => m.startsWith('/'))) {
+    const { parseAllDocuments } = await import('yaml');
+    const { readFileSync } = await import('node:fs');
+    for (const d of parseAllDocuments(readFileSync(m, 'utf8'))) {
+      const v = d.toJSON();
+      if (v && typeof v === 'object') docs.push(v as Doc);
+    }
+  }
+  docs.push(...(opts.extra ?? []));
+
+  // Ports: every listener port of every Gateway gets a free high port. In the diagnostic mode
+  // PORTUNUS_TRAFFIC_DISTINCT_PORTS=1 each Gateway gets its own ports instead, which sidesteps a data
+  // plane that serves every Gateway of a port as one (see README.md); the judged mode is the default.
+  const distinct = process.env.PORTUNUS_TRAFFIC_DISTINCT_PORTS === '1';
+  const portMap = new Map<string, number>();
+  const portKey = (gwNs: string, gwName: string, p: number): string => (distinct ? `${gwNs}/${gwName}:${p}` : `${p}`);
+  const gwOf = (d: Doc): [string, string] => [d.metadata.namespace ?? 'default', d.metadata.name];
+  for (const d of docs) {
+    if (d.kind !== 'Gateway') continue;
+    for (const l of (d.spec?.listeners ?? []) as Doc[]) {
+      const k = portKey(...gwOf(d), l.port);
+      if (!portMap.has(k)) portMap.set(k, await freePort());
+    }
+  }
+  const mapPort = (p: number, gw?: NN): number =>
+    portMap.get(portKey(gw?.namespace ?? '', gw?.name ?? '', p)) ?? portMap.get(`${p}`) ?? p;
+  let n = 10;
+  const assigned = new Map<string, string>();
+  for (const d of docs) {
+    if (d.kind === 'Gateway') {
+      const [ns, name] = gwOf(d);
+      for (const l of (d.spec?.listeners ?? []) as Doc[]) l.port = mapPort(l.port, { namespace: ns, name });
+      if (!d.spec.addresses || d.spec.addresses.length === 0) {
+        const value = `127.0.0.${n++}`;
+        d.spec.addresses = [{ type: 'IPAddress', value }];
+        assigned.set(`${ns}/${name}`, value);
+      }
+    }
+    if (/Route$/.test(d.kind ?? '')) {
+      for (const p of parentRefs(d)) {
+        if (typeof p.port !== 'number') continue;
+        if (p.kind && p.kind !== 'Gateway') continue;
+        p.port = mapPort(p.port, { namespace: p.namespace ?? d.metadata.namespace ?? 'default', name: p.name });
+      }
+    }
+  }
+
+  // Backends: an echo server (behind a recording relay) per replica of every Service.
+  const backends: Backend[] = [];
+  const echoes: EchoServer[] = [];
+  const relays: Server[] = [];
+  const services = docs.filter((d) => d.kind === 'Service' && d.apiVersion === 'v1');
+  const deployments = new Map<string, Doc>();
+  for (const d of docs) if (d.kind === 'Deployment') deployments.set(`${d.metadata.namespace}/${d.metadata.name}`, d);
+  for (const svc of services) {
+    const ns = svc.metadata.namespace ?? 'default';
+    const name = svc.metadata.name as string;
+    // The pod prefix is the Deployment's name; the Service selects it by app label.
+    const app = svc.spec?.selector?.app ?? name;
+    const replicas = opts.replicas?.[`${ns}/${name}`] ?? 1;
+    const endpoints: Doc[] = [];
+    const slicePorts: Doc[] = [];
+    for (let i = 0; i < replicas; i++) {
+      const pod = podName(app, i);
+      const echo = await startEchoServer({ host: '127.0.0.1', port: 0, namespace: ns, pod, service: name });
+      echoes.push(echo);
+      const seen: SeenRequest[] = [];
+      const relay = await startRecorder(echo.port, seen);
+      relays.push(relay.server);
+      backends.push({ namespace: ns, service: name, pod, port: relay.port, seen });
+      endpoints.push({ addresses: ['127.0.0.1'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: pod } });
+      if (i === 0) {
+        for (const p of (svc.spec?.ports ?? []) as Doc[]) {
+          slicePorts.push({
+            ...(p.name ? { name: p.name } : {}),
+            port: relay.port,
+            protocol: p.protocol ?? 'TCP',
+            ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
+          });
+        }
+      }
+    }
+    // One slice per replica keeps the (address, port) endpoints distinct: each replica has its own port.
+    for (let i = 0; i < replicas; i++) {
+      const b = backends[backends.length - replicas + i]!;
+      docs.push({
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: {
+          name: `${name}-${i}`,
+          namespace: ns,
+          labels: { 'kubernetes.io/service-name': name },
+        },
+        addressType: 'IPv4',
+        endpoints: [endpoints[i]],
+        ports: slicePorts.map((p) => ({ ...p, port: b.port })),
+      });
+    }
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'portunus-traffic-'));
+  const file = join(dir, 'manifests.yaml');
+  writeFileSync(file, docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'));
+
+  let output = '';
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bin', 'portunus.js'),
+      'serve',
+      '-f',
+      file,
+      '--admin-port',
+      '0',
+      '--access-log',
+      'off',
+      '--log-level',
+      'info',
+      '--drain-timeout',
+      '500',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout!.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  const adminUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`portunus serve did not start:\n${output}`)), 20_000);
+    child.stderr!.on('data', (c: Buffer) => {
+      output += c.toString();
+      const m = /"url":"(http:\/\/[^"]+)"[^\n]*admin server listening/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`portunus serve exited with ${code}:\n${output}`));
+    });
+  });
+
+  // Wait until the data plane has applied a version (readyz), then read status once.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const ok = await fetch(`${adminUrl}/readyz`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`portunus serve never became ready:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const status = (await (await fetch(`${adminUrl}/status`)).json()) as Doc;
+
+  const gatewayInfo = (gw: NN): GatewayInfo => {
+    const resources = (status.resources ?? []) as Doc[];
+    const found = resources.find(
+      (r) => r.kind === 'Gateway' && r.metadata?.name === gw.name && r.metadata?.namespace === gw.namespace,
+    );
+    const addr = (found?.status?.addresses ?? [])[0]?.value ?? null;
+    return { nn: gw, address: addr };
+  };
+
+  const closeAll = async (): Promise<void> => {
+    if (child.exitCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(t);
+    }
+    await Promise.all(echoes.map((e) => e.close()));
+    await Promise.all(relays.map((r) => new Promise<void>((resolve) => r.close(() => resolve()))));
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  return {
+    port: mapPort,
+    gatewayAddr(gw: NN, originalPort = 80): string {
+      const info = gatewayInfo(gw);
+      // Upstream takes the address from status (WaitForGatewayAddress); so do we.
+      if (!info.address) {
+        throw new Error(
+          `Gateway ${gw.namespace}/${gw.name} reports no status.addresses (assigned ${assigned.get(`${gw.namespace}/${gw.name}`) ?? 'none'})`,
+        );
+      }
+      return `${info.address}:${mapPort(originalPort, gw)}`;
+    },
+    gateway: gatewayInfo,
+    backends,
+    backend: (namespace, service) => backends.filter((b) => b.namespace === namespace && b.service === service),
+    status,
+    adminUrl,
+    log: () => output,
+    close: closeAll,
+  };
+}
