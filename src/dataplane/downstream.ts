@@ -23,6 +23,8 @@ export interface Downstream {
     contentLength: number,
     endStream: boolean,
   ): void;
+  /** Sends a head that sendHead may have held back to join it with the first body bytes. */
+  flushHead(ex: Exchange): void;
   /** Returns false when the client is slow; Exchange.onDownstreamDrain follows. */
   sendData(ex: Exchange, chunk: Buffer): boolean;
   sendEnd(ex: Exchange, trailers: string[] | null): void;

@@ -85,6 +85,7 @@ export class Mirror implements UpstreamHandler {
 
   onUpstreamHead(): void {}
   onUpstreamData(): void {}
+  onUpstreamFlush(): void {}
   onUpstreamDrain(): void {
     this.#queuedBytes = 0;
   }

@@ -387,6 +387,10 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     if (!this.downstream.sendData(this, chunk)) this.upstream?.pause();
   }
 
+  onUpstreamFlush(): void {
+    if (this.headSent && !this.done) this.downstream.flushHead(this);
+  }
+
   onDownstreamDrain(): void {
     this.upstream?.resume();
   }

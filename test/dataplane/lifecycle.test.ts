@@ -214,7 +214,7 @@ test('access records carry every field; connection hooks fire', async () => {
     body: 'abcd',
     headers: { 'user-agent': 'ua-test', host: 'h.example' },
   });
-  await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && obs.closed === 0; i++) await new Promise((r) => setTimeout(r, 10));
   const r = obs.records[0]!;
   assert.equal(r.method, 'POST');
   assert.equal(r.path, '/rec?q=1');

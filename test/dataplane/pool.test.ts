@@ -17,6 +17,7 @@ function get(pool: H1Pool): Promise<number> {
         status = st;
       },
       onUpstreamData() {},
+      onUpstreamFlush() {},
       onUpstreamEnd() {
         resolve(status);
       },

@@ -42,8 +42,27 @@ const S_CLOSED = 4;
 const B_LENGTH = 1;
 const B_CHUNKED = 2;
 
-function uncork(socket: Socket): void {
-  socket.uncork();
+/** Small bodies are copied next to their head so both leave in one write (one syscall, no writev). */
+const JOIN_LIMIT = 16 * 1024;
+
+function writeJoined(s: Socket, head: string, chunk: Buffer, crlf: boolean): boolean {
+  const tail = crlf ? 2 : 0;
+  if (chunk.length > JOIN_LIMIT) {
+    s.cork();
+    s.write(head, 'latin1');
+    s.write(chunk);
+    const ok = crlf ? s.write('\r\n', 'latin1') : true;
+    s.uncork();
+    return ok && s.writableLength < s.writableHighWaterMark;
+  }
+  const buf = Buffer.allocUnsafe(head.length + chunk.length + tail);
+  buf.write(head, 0, 'latin1');
+  chunk.copy(buf, head.length);
+  if (crlf) {
+    buf[buf.length - 2] = 13;
+    buf[buf.length - 1] = 10;
+  }
+  return s.write(buf);
 }
 
 export class H1ServerConnection implements Downstream, ServerConnection {
@@ -70,6 +89,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #minor = 1;
   #tunnelUpstream: Socket | null = null;
   #headStart = 0;
+  #pendingHead: string | null = null;
 
   constructor(socket: Socket, port: PortState) {
     this.socket = socket;
@@ -387,34 +407,50 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     let connection: string | null = null;
     if (this.#closeAfter) connection = 'close';
     else if (this.#minor === 0) connection = 'keep-alive';
-    s.cork();
-    s.write(serializeResponseHead(status, reason, headers, cl, this.#respChunked, connection), 'latin1');
-    process.nextTick(uncork, s);
+    const head = serializeResponseHead(status, reason, headers, cl, this.#respChunked, connection);
+    if (this.#respNoBody) {
+      s.write(head, 'latin1');
+      return;
+    }
+    // Held until the first body bytes (or flushHead) so head and body leave in one write.
+    this.#pendingHead = head;
+  }
+
+  flushHead(ex: Exchange): void {
+    const head = this.#pendingHead;
+    if (head === null || ex !== this.#ex) return;
+    this.#pendingHead = null;
+    if (!this.socket.destroyed) this.socket.write(head, 'latin1');
   }
 
   sendData(ex: Exchange, chunk: Buffer): boolean {
     if (ex !== this.#ex || this.#respNoBody || chunk.length === 0) return true;
     const s = this.socket;
     if (s.destroyed) return true;
+    const head = this.#pendingHead;
+    this.#pendingHead = null;
     if (this.#respChunked) {
-      s.write(chunk.length.toString(16) + '\r\n', 'latin1');
-      s.write(chunk);
-      return s.write('\r\n', 'latin1');
+      const prefix = (head ?? '') + chunk.length.toString(16) + '\r\n';
+      return writeJoined(s, prefix, chunk, true);
     }
+    if (head !== null) return writeJoined(s, head, chunk, false);
     return s.write(chunk);
   }
 
   sendEnd(ex: Exchange, trailers: string[] | null): void {
     if (ex !== this.#ex) return;
-    if (this.#respChunked && !this.socket.destroyed) {
-      let t = '0\r\n';
+    let out = this.#pendingHead ?? '';
+    this.#pendingHead = null;
+    if (this.#respChunked) {
+      out += '0\r\n';
       if (trailers !== null) {
         for (let i = 0; i < trailers.length; i += 2) {
-          if (!isHopOrFraming(trailers[i]!)) t += trailers[i] + ': ' + trailers[i + 1] + '\r\n';
+          if (!isHopOrFraming(trailers[i]!)) out += trailers[i] + ': ' + trailers[i + 1] + '\r\n';
         }
       }
-      this.socket.write(t + '\r\n', 'latin1');
+      out += '\r\n';
     }
+    if (out !== '' && !this.socket.destroyed) this.socket.write(out, 'latin1');
   }
 
   sendContinue(ex: Exchange): void {
@@ -441,6 +477,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
 
   abortResponse(ex: Exchange): void {
     if (ex !== this.#ex) return;
+    this.#pendingHead = null;
     this.socket.destroy();
   }
 

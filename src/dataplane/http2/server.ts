@@ -66,6 +66,8 @@ class H2Downstream implements Downstream {
     void ex;
   }
 
+  flushHead(): void {}
+
   sendData(_ex: Exchange, chunk: Buffer): boolean {
     const s = this.stream;
     if (s.destroyed || s.writableEnded) return true;

@@ -91,6 +91,8 @@ class H2UpstreamStream implements UpstreamStream {
       // A HEADERS frame with END_STREAM (e.g. a gRPC trailers-only error) has no body at all.
       const empty = noBody || (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
       handler.onUpstreamHead(status, '', fromH2Headers(rh), cl !== undefined ? Number(cl) : empty ? 0 : -1);
+      // DATA frames arrive as later events: the head goes out now.
+      if (this.#handler === handler) handler.onUpstreamFlush();
     });
     req.on('trailers', (th) => {
       this.#trailers = fromH2Headers(th);

@@ -9,6 +9,8 @@ export interface UpstreamHandler {
   /** `contentLength` is -1 when unknown (chunked or until close). */
   onUpstreamHead(status: number, reason: string, headers: string[], contentLength: number): void;
   onUpstreamData(chunk: Buffer): void;
+  /** The bytes of one upstream read were all delivered: a held-back response head must go out now. */
+  onUpstreamFlush(): void;
   onUpstreamEnd(trailers: string[] | null): void;
   /** `beforeResponse` is true when no response byte was seen (safe to retry an idempotent replay). */
   onUpstreamError(code: string, beforeResponse: boolean): void;

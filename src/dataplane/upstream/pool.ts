@@ -192,16 +192,18 @@ export class H1Connection implements UpstreamStream {
 
   #onData = (chunk: Buffer): void => {
     this.#sawResponseByte = true;
+    const h = this.handler;
     try {
       this.#consume(chunk);
+      if (h !== null) h.onUpstreamFlush();
     } catch {
       // A malformed response (or a failure while forwarding it) ends this exchange with a 502/reset.
-      const h = this.handler;
+      const current = this.handler;
       this.handler = null;
       this.destroy();
-      if (h !== null) {
+      if (current !== null) {
         try {
-          h.onUpstreamError('EPROTO', false);
+          current.onUpstreamError('EPROTO', false);
         } catch {}
       }
     }
