@@ -365,3 +365,30 @@ test('an explicit Content-Length: 0 is forwarded', async () => {
   const g = await json(port, '/nocl');
   assert.equal(g.json.headers['content-length'], undefined);
 });
+
+test('a streaming response head reaches the client before its (late) body', async () => {
+  const s = await echoServer('sse', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    setTimeout(() => res.end('data: late\n\n'), 300);
+    return true;
+  });
+  const p2 = await freePort();
+  const dp2 = createDataPlane({ bindAddress: '127.0.0.1' });
+  await dp2.apply(simpleIR(p2, [route({ action: forward('sse') })], [cluster('sse', [s.port])]), 'v1');
+  const t0 = Date.now();
+  const { headAt, body } = await new Promise<{ headAt: number; body: string }>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: p2, path: '/', agent: false }, (res) => {
+        const headAt = Date.now() - t0;
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ headAt, body }));
+      })
+      .on('error', reject);
+  });
+  assert.ok(headAt < 200, 'head after ' + headAt + ' ms');
+  assert.equal(body, 'data: late\n\n');
+  await dp2.close({ graceMs: 50 });
+  await s.close();
+});
