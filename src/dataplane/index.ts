@@ -5,6 +5,7 @@ import tls from 'node:tls';
 import type http2 from 'node:http2';
 import type { IR } from '../ir/types.ts';
 import { compileIR, type PortConfig } from './config.ts';
+import { tickClock } from './clock.ts';
 import { H1ServerConnection } from './http1/connection.ts';
 import { createH2Server } from './http2/server.ts';
 import { type DataPlaneObserver, noopObserver } from './observer.ts';
@@ -105,6 +106,16 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
   function sweep(): void {
     registry.sweep(clusters.values());
   }
+
+  // One coarse timer for all connections: the clock ticks every second, timeouts are checked
+  // every few seconds (idle keep-alive connections, slow request heads).
+  let ticks = 0;
+  const sweeper = setInterval(() => {
+    const now = tickClock();
+    if (++ticks % 5 !== 0) return;
+    for (const p of ports.values()) for (const c of p.state.connections) c.sweep(now);
+  }, 1000);
+  sweeper.unref();
 
   function bind(config: PortConfig): Promise<BoundPort> {
     const state: PortState = {
@@ -272,6 +283,7 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
     async close(opts?: { graceMs?: number }): Promise<void> {
       if (closing) return;
       closing = true;
+      clearInterval(sweeper);
       const graceMs = opts?.graceMs ?? DEFAULT_GRACE_MS;
       await queue;
       // Ports removed by earlier versions may still be draining: they end with this close.

@@ -8,6 +8,8 @@ export interface ServerConnection {
   /** Close when idle; otherwise ask the client to close after the current response. */
   drain(): void;
   destroy(): void;
+  /** Periodic check (coarse clock, ms): idle and slow-head timeouts. */
+  sweep(now: number): void;
 }
 
 export interface PortState {

@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Downstream } from '../downstream.ts';
 import { withoutNames } from '../headers.ts';
 import type { PortState, ServerConnection } from '../port.ts';
+import { coarse } from '../clock.ts';
 import { clientAddress } from '../forwarding.ts';
 import { Exchange } from '../proxy.ts';
 import { ResponseFlag } from '../observer.ts';
@@ -89,6 +90,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #minor = 1;
   #tunnelUpstream: Socket | null = null;
   #headStart = 0;
+  #lastActive = coarse.now;
   #pendingHead: string | null = null;
 
   constructor(socket: Socket, port: PortState) {
@@ -99,18 +101,17 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.scheme = secure ? 'https' : 'http';
     this.serverName = secure ? (socket as TLSSocket).servername || null : null;
     socket.setNoDelay(true);
-    socket.setTimeout(IDLE_TIMEOUT_MS);
     socket.on('data', this.#onData);
     socket.on('drain', this.#onDrain);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
-    socket.on('timeout', this.#onTimeout);
     port.connections.add(this);
   }
 
   // ---- socket events -------------------------------------------------------------------------
 
   #onData = (chunk: Buffer): void => {
+    this.#lastActive = coarse.now;
     switch (this.#state) {
       case S_HEAD:
         this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
@@ -150,11 +151,6 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.port.ctx.observer.onConnectionClose(this.port.config.connectionLabel);
   };
 
-  #onTimeout = (): void => {
-    // Only idle connections time out; a slow upstream is bounded by route timeouts instead.
-    if (this.#ex === null) this.socket.destroy();
-  };
-
   // ---- parsing -------------------------------------------------------------------------------
 
   #process(): void {
@@ -189,7 +185,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     if (end === -1) {
       if (buf.length - start > MAX_HEAD_BYTES) throw new HttpParseError(431, 'request head too large');
       // A head arriving a few bytes at a time must still complete within HEAD_TIMEOUT_MS.
-      const now = Date.now();
+      const now = coarse.now;
       if (this.#searchFrom === 0) this.#headStart = now;
       else if (now - this.#headStart > HEAD_TIMEOUT_MS) throw new HttpParseError(408, 'request head timeout');
       this.#searchFrom = buf.length;
@@ -347,7 +343,6 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.#detach();
     this.#state = S_CLOSED;
     this.port.connections.delete(this);
-    this.socket.setTimeout(0);
     // node:http2 picks up bytes already read from a paused socket's buffer.
     this.socket.pause();
     this.socket.unshift(buf);
@@ -362,7 +357,6 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     s.removeListener('drain', this.#onDrain);
     s.removeListener('error', this.#onError);
     s.removeListener('close', this.#onClose);
-    s.removeListener('timeout', this.#onTimeout);
   }
 
   /** Used by the h2c upgrade path once it has taken the socket over. */
@@ -370,7 +364,6 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.#detach();
     this.#state = S_CLOSED;
     this.port.connections.delete(this);
-    this.socket.setTimeout(0);
     const b = this.#buf;
     this.#buf = EMPTY;
     return b;
@@ -484,6 +477,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   exchangeDone(ex: Exchange): void {
     if (ex !== this.#ex) return;
     this.#ex = null;
+    this.#lastActive = coarse.now;
     const s = this.socket;
     if (this.#state === S_CLOSED || this.#state === S_TUNNEL || s.destroyed) return;
     if (this.#state === S_BODY) {
@@ -538,7 +532,6 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.#buf = EMPTY;
     if (pending.length > 0) upstream.write(pending);
     this.#detach();
-    down.setTimeout(0);
     this.#tunnelUpstream = upstream;
     // The tunnel stays in port.connections so a graceful close can end it after its grace period.
     spliceTunnel(down, upstream, (bytesIn, bytesOut) => {
@@ -562,5 +555,15 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   destroy(): void {
     this.socket.destroy();
     this.#tunnelUpstream?.destroy();
+  }
+
+  sweep(now: number): void {
+    // Tunnels may idle as long as their peers like; an exchange in flight is bounded by route timeouts.
+    if (this.#ex !== null || this.#state === S_TUNNEL || this.#state === S_CLOSED) return;
+    if (this.#state === S_HEAD && this.#buf.length > 0 && now - this.#headStart > HEAD_TIMEOUT_MS) {
+      this.#protocolError(408);
+      return;
+    }
+    if (now - this.#lastActive > IDLE_TIMEOUT_MS) this.socket.destroy();
   }
 }

@@ -225,6 +225,8 @@ class H2SessionConnection implements ServerConnection {
     this.session.destroy();
     this.#port.connections.delete(this);
   }
+  /** HTTP/2 sessions use their own idle timer (few, long-lived connections). */
+  sweep(): void {}
 }
 
 export function createH2Server(port: PortState): http2.Http2Server {
