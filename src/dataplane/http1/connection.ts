@@ -22,6 +22,7 @@ import {
 } from './parser.ts';
 import { isHopOrFraming, reasonPhrase, serializeResponseHead } from './serializer.ts';
 import { spliceTunnel } from './tunnel.ts';
+import { writeJoined } from './write.ts';
 import { tryH2cUpgrade } from '../http2/upgrade.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -42,29 +43,6 @@ const S_CLOSED = 4;
 
 const B_LENGTH = 1;
 const B_CHUNKED = 2;
-
-/** Small bodies are copied next to their head so both leave in one write (one syscall, no writev). */
-const JOIN_LIMIT = 16 * 1024;
-
-function writeJoined(s: Socket, head: string, chunk: Buffer, crlf: boolean): boolean {
-  const tail = crlf ? 2 : 0;
-  if (chunk.length > JOIN_LIMIT) {
-    s.cork();
-    s.write(head, 'latin1');
-    s.write(chunk);
-    const ok = crlf ? s.write('\r\n', 'latin1') : true;
-    s.uncork();
-    return ok && s.writableLength < s.writableHighWaterMark;
-  }
-  const buf = Buffer.allocUnsafe(head.length + chunk.length + tail);
-  buf.write(head, 0, 'latin1');
-  chunk.copy(buf, head.length);
-  if (crlf) {
-    buf[buf.length - 2] = 13;
-    buf[buf.length - 1] = 10;
-  }
-  return s.write(buf);
-}
 
 export class H1ServerConnection implements Downstream, ServerConnection {
   readonly socket: Socket;

@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { ChunkedDecoder, findHeadEnd, HttpParseError, MAX_HEAD_BYTES, parseResponseHead } from '../http1/parser.ts';
 import { serializeRequestHead } from '../http1/serializer.ts';
+import { writeJoined } from '../http1/write.ts';
 import { withoutNames } from '../headers.ts';
 import type { UpstreamTLSIR } from '../../ir/types.ts';
 import type { UpstreamHandler, UpstreamStream } from './handler.ts';
@@ -41,6 +42,10 @@ export interface EndpointAddress {
   readonly tls?: UpstreamTLSIR;
 }
 
+function flushPendingHead(c: H1Connection): void {
+  c.flushHead();
+}
+
 export class H1Connection implements UpstreamStream {
   readonly pool: H1Pool;
   readonly socket: net.Socket;
@@ -60,6 +65,7 @@ export class H1Connection implements UpstreamStream {
   #responseClose = false;
   #upgrade = false;
   #sawResponseByte = false;
+  #pendingHead: string | null = null;
 
   constructor(pool: H1Pool, socket: net.Socket, secure: boolean) {
     this.pool = pool;
@@ -100,12 +106,34 @@ export class H1Connection implements UpstreamStream {
   ): void {
     this.#chunkedOut = bodyMode === 2;
     this.#requestDone = bodyMode === 0 || bodyMode === 3;
-    this.socket.write(serializeRequestHead(method, path, authority, headers, contentLength, bodyMode), 'latin1');
+    const head = serializeRequestHead(method, path, authority, headers, contentLength, bodyMode);
+    if (this.#requestDone) {
+      this.socket.write(head, 'latin1');
+      return;
+    }
+    // A body follows: usually its first bytes are already here, so head and body leave together.
+    // Otherwise the head goes out on the next tick, never waiting for a slow client.
+    this.#pendingHead = head;
+    process.nextTick(flushPendingHead, this);
+  }
+
+  /** Writes a head still held back by sendHead. */
+  flushHead(): void {
+    const head = this.#pendingHead;
+    if (head === null) return;
+    this.#pendingHead = null;
+    if (!this.socket.destroyed) this.socket.write(head, 'latin1');
   }
 
   write(chunk: Buffer): boolean {
     if (chunk.length === 0) return true;
     const s = this.socket;
+    const head = this.#pendingHead;
+    if (head !== null) {
+      this.#pendingHead = null;
+      if (this.#chunkedOut) return writeJoined(s, head + chunk.length.toString(16) + '\r\n', chunk, true);
+      return writeJoined(s, head, chunk, false);
+    }
     if (this.#chunkedOut) {
       s.cork();
       s.write(chunk.length.toString(16) + '\r\n', 'latin1');
@@ -120,7 +148,10 @@ export class H1Connection implements UpstreamStream {
   end(): void {
     if (this.#requestDone) return;
     this.#requestDone = true;
-    if (this.#chunkedOut) this.socket.write(LAST_CHUNK, 'latin1');
+    const head = this.#pendingHead ?? '';
+    this.#pendingHead = null;
+    const out = this.#chunkedOut ? head + LAST_CHUNK : head;
+    if (out !== '') this.socket.write(out, 'latin1');
     // The response may already be complete (the upstream answered before the body ended).
     if (this.#state === S_IDLE) this.pool.release(this);
   }
@@ -139,6 +170,7 @@ export class H1Connection implements UpstreamStream {
   }
 
   destroy(): void {
+    this.#pendingHead = null;
     if (this.#state === S_CLOSED) return;
     this.#state = S_CLOSED;
     this.socket.destroy();
