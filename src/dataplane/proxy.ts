@@ -49,7 +49,8 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
   readonly grpcRequest: boolean;
   listener: CompiledListener | null = null;
   listenerLabel: string;
-  listenerPort: number;
+  /** Port the request arrived on. */
+  readonly port: number;
   route: CompiledRoute | null = null;
   backend: CompiledBackend | null = null;
   cluster: Cluster | null = null;
@@ -118,7 +119,7 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     const ct = getHeader(headers, 'content-type');
     this.grpcRequest = ct !== undefined && isGrpcRequest(ct);
     this.listenerLabel = portLabel;
-    this.listenerPort = port;
+    this.port = port;
   }
 
   header(name: string): string | undefined {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { createDataPlane } from '../../src/dataplane/index.ts';
 import type { HTTPRouteIR } from '../../src/ir/types.ts';
@@ -189,7 +188,6 @@ test('an upstream closing idle keep-alive sockets does not fail requests', async
     await new Promise((r) => setTimeout(r, 20));
   }
   agent.destroy();
-  void net;
 });
 
 test('a backend request timeout is retried within the attempt budget, then 504', async () => {

@@ -15,7 +15,6 @@ import {
   json,
   listener,
   match,
-  raw,
   RecordingObserver,
   request,
   route,
@@ -262,5 +261,4 @@ test('unix socket endpoints and DNS-discovered endpoints', async () => {
   for (let i = 0; i < 5; i++) assert.equal((await json(port, '/dns')).json.backend, 'a');
   await dp.close({ graceMs: 50 });
   unixServer.close();
-  void raw;
 });

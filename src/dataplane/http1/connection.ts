@@ -222,7 +222,6 @@ export class H1ServerConnection implements Downstream, ServerConnection {
       config.port,
       config.portLabel,
     );
-    ex.bytesReceived = 0;
     this.#ex = ex;
     if (hasBody) {
       this.#state = S_BODY;

@@ -33,7 +33,7 @@ class H2Downstream implements Downstream {
   }
 
   sendHead(
-    ex: Exchange,
+    _ex: Exchange,
     status: number,
     _reason: string,
     headers: string[],
@@ -63,7 +63,6 @@ class H2Downstream implements Downstream {
         s.sendTrailers(t !== null ? toH2Headers(t, {}) : {});
       });
     }
-    void ex;
   }
 
   flushHead(): void {}
