@@ -4,7 +4,11 @@
 // in-process for speed; this one also checks the two paths agree.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'node:test';
+import { parseAllDocuments } from 'yaml';
 import {
   check,
   cond,
@@ -15,9 +19,11 @@ import {
   infra,
   kinds,
   listener,
+  NOW,
   routeMustHaveCondition,
   routeMustHaveNoAcceptedParents,
   routeMustHaveResolvedRefsTrue,
+  runCli,
   scenario,
   WEB,
 } from './harness.ts';
@@ -108,5 +114,19 @@ test('CLI and in-process translation render the same status documents', async ()
   for (const d of inProcess.inputs) {
     const nn = { namespace: d.metadata?.namespace, name: d.metadata?.name };
     assert.deepEqual(viaCli.status(d.kind, nn), inProcess.status(d.kind, nn), `${d.kind} ${nn.namespace}/${nn.name}`);
+  }
+});
+
+test('CLI -o yaml renders the same documents as -o json (booleans-as-strings stay strings)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portunus-conformance-cli-'));
+  try {
+    const file = join(dir, 'manifests.yaml');
+    writeFileSync(file, scenario(['httproute-hostname-intersection.yaml', 'gateway-invalid-route-kind.yaml']).yaml());
+    const args = ['translate', '--to', 'status', '--now', NOW, '-f', file];
+    const json = JSON.parse((await runCli([...args, '-o', 'json'])).stdout) as unknown[];
+    const yaml = parseAllDocuments((await runCli([...args, '-o', 'yaml'])).stdout).map((d) => d.toJSON());
+    assert.deepEqual(yaml, json);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -256,11 +256,16 @@ export class Scenario {
     this.docs.splice(i, 1);
   }
 
+  /** The scenario as one multi-document YAML text, as `run` hands it to the loader. */
+  yaml(): string {
+    return this.docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+  }
+
   async run(via: Via = 'api'): Promise<Result> {
     const dir = mkdtempSync(join(tmpdir(), 'portunus-conformance-'));
     const file = join(dir, 'manifests.yaml');
     try {
-      writeFileSync(file, this.docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'));
+      writeFileSync(file, this.yaml());
       const inputs = structuredClone(this.docs);
       if (via === 'cli') {
         const { stdout, stderr } = await runCli([
@@ -293,7 +298,7 @@ export class Scenario {
   }
 }
 
-function runCli(args: string[]): Promise<{ stdout: string; stderr: string }> {
+export function runCli(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
