@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { makeCertificate } from './lib/cert.ts';
 import { directDriver, haproxyDriver, nginxDriver, startUpstream } from './lib/peers.ts';
 import { portunusDriver } from './lib/portunus.ts';
-import { commandOutput, installCleanupHandlers, rssBytes } from './lib/proc.ts';
+import { commandOutput, installCleanupHandlers, machineBusySeconds, rssBytes } from './lib/proc.ts';
 import { measureReload, RELOAD_WRITES, type ReloadResult, type ReloadWrite } from './lib/reload.ts';
 import { RELOAD_TARGET_P99_MS, reloadTable, scenarioTable } from './lib/report.ts';
 import { addRatios, measure, medianRound, type Row } from './lib/runner.ts';
@@ -148,14 +148,16 @@ async function main(): Promise<void> {
   installCleanupHandlers(cleanDir);
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
-  const load = os.loadavg()[0]!;
+  // The load average lags by a minute; a one-second sample says whether the machine is busy now.
+  const busy0 = machineBusySeconds();
+  await new Promise((r) => setTimeout(r, 1000));
+  const busyPct = (machineBusySeconds() - busy0) * 100;
   const cpus = os.cpus();
   log(
-    `bench: ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, load average ${load.toFixed(2)}; ` +
+    `bench: ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, ${busyPct.toFixed(0)}% of a core busy before the start; ` +
       `${o.durationS}s per measurement after ${o.warmupS}s warm-up, ${o.rounds} round(s); scratch ${dir}`,
   );
-  if (load > 0.5)
-    log('bench: WARNING: the machine is busy; numbers will be noisy (ratios still compare within this run)');
+  if (busyPct > 25) log('bench: WARNING: the machine is busy; watch the others % column');
 
   const up = await startUpstream(dir);
   const ctx: RunContext = { dir, upstreamPort: up.port, upstream: up.started, tls: makeCertificate(dir), root: ROOT };
@@ -233,7 +235,7 @@ async function main(): Promise<void> {
     const doc = {
       date: new Date().toISOString(),
       command: `node bench/http.ts ${process.argv.slice(2).join(' ')}`.trim(),
-      machine: { cpus: cpus.length, model: cpus[0]?.model ?? null, kernel: os.release(), loadAverageAtStart: load },
+      machine: { cpus: cpus.length, model: cpus[0]?.model ?? null, kernel: os.release(), busyPctAtStart: busyPct },
       settings: {
         durationS: o.durationS,
         warmupS: o.warmupS,
