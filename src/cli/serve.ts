@@ -23,7 +23,7 @@ Options:
       --access-log FORMAT    json (default, JSON lines on stdout) | text (Envoy-like lines) | off
       --bind-address ADDR    address the Gateway listeners bind (default: all interfaces)
       --log-level LEVEL      ${LOG_LEVELS.join(' | ')} (default info); logs are JSON on stderr
-      --reload-debounce MS   quiet period after a file change before reloading (default 100)
+      --reload-debounce MS   quiet period after a file change before reloading (default 20)
       --drain-timeout MS     at shutdown, how long in-flight requests may take (default 5000)
   -h, --help                 this help
 
@@ -77,7 +77,7 @@ export const serveCommand: Command = {
         throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
       }
       adminPort = intOption(values['admin-port'], DEFAULT_ADMIN_PORT, 'admin-port', 65535);
-      debounceMs = intOption(values['reload-debounce'], 100, 'reload-debounce', 60_000);
+      debounceMs = intOption(values['reload-debounce'], 20, 'reload-debounce', 60_000);
       drainMs = intOption(values['drain-timeout'], 5_000, 'drain-timeout', 600_000);
     } catch (err) {
       process.stderr.write(`portunus serve: ${(err as Error).message}\n\n${HELP}\n`);

@@ -82,8 +82,20 @@ export interface ControlLoop {
 }
 
 /** Content hash of the IR: the translator's output order is deterministic, so equal IR, equal text. */
-export function irVersion(ir: IR): string {
-  return createHash('sha256').update(JSON.stringify(ir)).digest('hex').slice(0, 16);
+/**
+ * The configuration version: a hash of what determines the IR, i.e. the resources served from each
+ * file (FileState.resourcesHash, in file order, which decides duplicates) and the translator options.
+ * Hashing the inputs instead of the IR keeps a multi-megabyte serialisation off the reload path.
+ */
+export function inputVersion(
+  files: readonly FileState[],
+  controllerName: string,
+  translateOptions: object | undefined,
+): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([controllerName, translateOptions ?? {}]));
+  for (const f of files) h.update(`\n${f.file}\0${f.resourcesHash}`);
+  return h.digest('hex').slice(0, 16);
 }
 
 function rfc3339(ms: number): string {
@@ -124,77 +136,79 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
     const loadDiagnostics = [...read.diagnostics, ...snapshot.diagnostics];
     const now = rfc3339(started);
 
-    let result: ReturnType<typeof translate>;
-    let docs: Resource[];
-    try {
-      result = translate(snapshot, { ...options.translateOptions, controllerName, now });
-      docs = structuredClone(renderStatusDocuments(snapshot, result));
-    } catch (err) {
-      // A translator bug must not take down what is serving: keep the last configuration.
-      logger.error({ err }, 'translation failed; the previous configuration keeps serving');
-      finish(started, false, `translation failed: ${(err as Error).message}`, loadDiagnostics);
+    // The translator is pure, so the served resources and the options determine the IR: when
+    // they are unchanged (a comment edit, a touch) there is nothing to translate or apply.
+    const next = inputVersion(read.files, controllerName, options.translateOptions);
+    if (next === version && applyErrors.length === 0) {
+      logger.debug({ version }, 'configuration unchanged');
+      finish(started, !loadDiagnostics.some((d) => d.severity === 'error'), undefined, loadDiagnostics, read.files);
       return;
     }
 
-    const next = irVersion(result.ir);
-    if (next !== version || applyErrors.length > 0) {
-      let applied: { version: string; errors: ApplyError[] };
-      try {
-        applied = await target.apply(result.ir, next);
-      } catch (err) {
-        logger.error({ err, version: next }, 'data plane rejected the configuration; the previous one keeps serving');
-        finish(started, false, `apply failed: ${(err as Error).message}`, loadDiagnostics);
-        return;
-      }
-      const changed = next !== version;
-      ir = result.ir;
-      version = applied.version;
-      appliedAt = clock();
-      applyErrors = applied.errors;
-      if (changed) {
-        logger.info(
-          {
-            version,
-            gateways: result.ir.gateways.length,
-            listeners: result.ir.gateways.reduce((n, g) => n + g.listeners.length, 0),
-            durationMs: clock() - started,
-          },
-          'configuration applied',
-        );
-      }
-      // Retries re-apply every few seconds; say it again only when something changed.
-      const errorsText = JSON.stringify(applyErrors);
-      for (const e of applyErrors) {
-        const fields = { listener: e.listener, port: e.port, code: e.code };
-        if (changed || errorsText !== loggedApplyErrors)
-          logger.error(fields, `listener cannot be served: ${e.message}`);
-        else logger.debug(fields, `listener still cannot be served: ${e.message}`);
-      }
-      if (loggedApplyErrors !== '[]' && applyErrors.length === 0) logger.info({ version }, 'all listeners are served');
-      loggedApplyErrors = errorsText;
-    } else {
-      logger.debug({ version }, 'configuration unchanged');
+    let result: ReturnType<typeof translate>;
+    try {
+      result = translate(snapshot, { ...options.translateOptions, controllerName, now });
+    } catch (err) {
+      // A translator bug must not take down what is serving: keep the last configuration.
+      logger.error({ err }, 'translation failed; the previous configuration keeps serving');
+      finish(started, false, `translation failed: ${(err as Error).message}`, loadDiagnostics, read.files);
+      return;
     }
 
+    // Apply first: traffic sees the new configuration before any status bookkeeping is done.
+    let applied: { version: string; errors: ApplyError[] };
+    try {
+      applied = await target.apply(result.ir, next);
+    } catch (err) {
+      logger.error({ err, version: next }, 'data plane rejected the configuration; the previous one keeps serving');
+      finish(started, false, `apply failed: ${(err as Error).message}`, loadDiagnostics, read.files);
+      return;
+    }
+    const changed = next !== version;
+    ir = result.ir;
+    version = applied.version;
+    appliedAt = clock();
+    applyErrors = applied.errors;
+    if (changed) {
+      logger.info(
+        {
+          version,
+          gateways: result.ir.gateways.length,
+          listeners: result.ir.gateways.reduce((n, g) => n + g.listeners.length, 0),
+          durationMs: clock() - started,
+        },
+        'configuration applied',
+      );
+    }
+    // Retries re-apply every few seconds; say it again only when something changed.
+    const errorsText = JSON.stringify(applyErrors);
+    for (const e of applyErrors) {
+      const fields = { listener: e.listener, port: e.port, code: e.code };
+      if (changed || errorsText !== loggedApplyErrors) logger.error(fields, `listener cannot be served: ${e.message}`);
+      else logger.debug(fields, `listener still cannot be served: ${e.message}`);
+    }
+    if (loggedApplyErrors !== '[]' && applyErrors.length === 0) logger.info({ version }, 'all listeners are served');
+    loggedApplyErrors = errorsText;
+
+    // Status documents are copied: the view outlives this snapshot and is edited below.
+    const docs: Resource[] = structuredClone(renderStatusDocuments(snapshot, result));
     foldApplyErrors(docs, result.ir, applyErrors, now);
     preserveTransitionTimes(view.resources, docs);
-    view = {
-      ...view,
-      resources: docs,
-      applyErrors,
-      files: read.files.map((f: FileState) => ({
-        file: f.file,
-        parsed: f.parsed,
-        goodSince: f.goodSince === null ? null : new Date(f.goodSince).toISOString(),
-      })),
-    };
+    view = { ...view, resources: docs, applyErrors };
     const ok = applyErrors.length === 0 && !loadDiagnostics.some((d) => d.severity === 'error');
-    finish(started, ok, undefined, [...loadDiagnostics, ...result.diagnostics]);
+    finish(started, ok, undefined, [...loadDiagnostics, ...result.diagnostics], read.files);
     scheduleRetry();
   }
 
   /** Records the outcome of a reconcile in the view, logs and metrics. */
-  function finish(started: number, ok: boolean, error: string | undefined, diagnostics: Diagnostic[]): void {
+  function finish(
+    started: number,
+    ok: boolean,
+    error: string | undefined,
+    diagnostics: Diagnostic[],
+    /** The files read; absent when reading failed (the view keeps the last list). */
+    files?: readonly FileState[],
+  ): void {
     const withText = diagnostics.map((d) => ({ ...d, text: formatDiagnostic(d) }));
     // Log a diagnostic when it first appears, not on every reload while it persists.
     const nextLogged = new Set<string>();
@@ -211,6 +225,13 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
       ...view,
       version,
       ready: version !== null,
+      files: files
+        ? files.map((f) => ({
+            file: f.file,
+            parsed: f.parsed,
+            goodSince: f.goodSince === null ? null : new Date(f.goodSince).toISOString(),
+          }))
+        : view.files,
       diagnostics: withText,
       lastReload: { time: new Date(end).toISOString(), ok, durationMs: end - started, ...(error ? { error } : {}) },
     };

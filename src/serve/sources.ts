@@ -30,6 +30,11 @@ export interface FileState {
   file: string;
   /** sha256 of the bytes last read. */
   hash: string;
+  /**
+   * sha256 of the resources being served from this file (not of its bytes: a comment or
+   * formatting change leaves it unchanged). The translator is pure, so these hashes determine the IR.
+   */
+  resourcesHash: string;
   /** Whether the current bytes parsed; when false, `entries` are from the last good version. */
   parsed: boolean;
   /** Resources this file contributes now. */
@@ -89,6 +94,7 @@ export function createSourceStore(
         hash: '',
         parsed: false,
         entries: prev?.entries ?? [],
+        resourcesHash: prev?.resourcesHash ?? EMPTY_HASH,
         goodSince: prev?.goodSince ?? null,
         diagnostics: [
           {
@@ -112,6 +118,7 @@ export function createSourceStore(
         hash,
         parsed: false,
         entries: prev.entries,
+        resourcesHash: prev.resourcesHash,
         goodSince: prev.goodSince,
         diagnostics: [
           {
@@ -149,11 +156,21 @@ export function createSourceStore(
         hash,
         parsed: false,
         entries: prev?.entries ?? [],
+        resourcesHash: prev?.resourcesHash ?? EMPTY_HASH,
         goodSince: prev?.goodSince ?? null,
         diagnostics,
       };
     }
-    return { file, hash, parsed: true, entries: snapshotEntries(loaded.snapshot), goodSince: clock(), diagnostics };
+    const entries = snapshotEntries(loaded.snapshot);
+    return {
+      file,
+      hash,
+      resourcesHash: hashResources(entries),
+      parsed: true,
+      entries,
+      goodSince: clock(),
+      diagnostics,
+    };
   }
 
   return {
@@ -182,6 +199,14 @@ export function createSourceStore(
     },
   };
 }
+
+function hashResources(entries: readonly SnapshotEntry[]): string {
+  const h = createHash('sha256');
+  for (const e of entries) h.update(JSON.stringify(e.resource));
+  return h.digest('hex');
+}
+
+const EMPTY_HASH = hashResources([]);
 
 function firstErrorLine(diagnostics: Diagnostic[]): number {
   for (const d of diagnostics) if (d.severity === 'error' && d.source) return d.source.line;
