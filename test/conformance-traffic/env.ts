@@ -17,12 +17,12 @@
 //   backend received (upstream reads the mirror backends' logs for that).
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { type EchoServer, startEchoServer } from '../../src/echo/index.ts';
 import { type Doc, type NN, scenario } from '../conformance/harness.ts';
 
@@ -51,6 +51,12 @@ export interface GatewayInfo {
 }
 
 export interface TrafficEnv {
+  /**
+   * Serves the base manifests plus these scenario manifests (replacing the previous scenario's),
+   * as upstream applies a test's manifests and deletes them afterwards; waits until the data plane
+   * runs the new version. `mutate` edits the documents first (e.g. to fill manual EndpointSlices).
+   */
+  use(manifests: string[], mutate?: (docs: Doc[]) => void): Promise<void>;
   /** Original listener port -> the port actually used (per Gateway in the distinct-ports mode). */
   port(original: number, gw?: NN): number;
   /** host:port to send to for a Gateway's listener port (original number), from its status address. */
@@ -58,7 +64,7 @@ export interface TrafficEnv {
   gateway(gw: NN): GatewayInfo;
   backends: Backend[];
   backend(namespace: string, service: string): Backend[];
-  /** The rendered status of every resource, as /status gives it. */
+  /** The rendered status of every resource, as /status gives it, for the current scenario. */
   status: Doc;
   adminUrl: string;
   /** stderr + stdout of the serve process so far (for failure messages). */
@@ -67,10 +73,11 @@ export interface TrafficEnv {
 }
 
 export interface EnvOptions {
-  /** Paths under test/testdata/conformance/tests (the upstream manifests) or absolute paths. */
+  /**
+   * Every scenario manifest the file will `use()` (paths under test/testdata/conformance/tests,
+   * or absolute paths): ports, addresses and backends are assigned once for all of them.
+   */
   manifests: string[];
-  /** Extra documents (e.g. traffic-only fixtures). */
-  extra?: Doc[];
   /** Replicas per Service (default 1); key "namespace/name". */
   replicas?: Record<string, number>;
 }
@@ -135,18 +142,12 @@ function parentRefs(d: Doc): Doc[] {
 }
 
 export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
-  // Base manifests + GatewayClass + suite-setup certificates + the upstream test manifests, exactly
-  // as the status port loads them (paths relative to test/testdata/conformance/tests).
-  const docs = scenario(opts.manifests.filter((m) => !m.startsWith('/'))).docs;
-  for (const m of opts.manifests.filter((m) => m.startsWith('/'))) {
-    const { parseAllDocuments } = await import('yaml');
-    const { readFileSync } = await import('node:fs');
-    for (const d of parseAllDocuments(readFileSync(m, 'utf8'))) {
-      const v = d.toJSON();
-      if (v && typeof v === 'object') docs.push(v as Doc);
-    }
-  }
-  docs.push(...(opts.extra ?? []));
+  // Base manifests + GatewayClass + suite-setup certificates, exactly as the status port loads
+  // them; each scenario's manifests come on top (readManifest).
+  const base = scenario([]).docs;
+  const perScenario = new Map<string, Doc[]>();
+  for (const m of opts.manifests) perScenario.set(m, testDocs(m));
+  const everything = [...base, ...[...perScenario.values()].flat()];
 
   // Ports: every listener port of every Gateway gets a free high port. In the diagnostic mode
   // PORTUNUS_TRAFFIC_DISTINCT_PORTS=1 each Gateway gets its own ports instead, which sidesteps a data
@@ -155,52 +156,57 @@ export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
   const portMap = new Map<string, number>();
   const portKey = (gwNs: string, gwName: string, p: number): string => (distinct ? `${gwNs}/${gwName}:${p}` : `${p}`);
   const gwOf = (d: Doc): [string, string] => [d.metadata.namespace ?? 'default', d.metadata.name];
-  for (const d of docs) {
+  const addressOf = new Map<string, string>();
+  let n = 10;
+  for (const d of everything) {
     if (d.kind !== 'Gateway') continue;
     for (const l of (d.spec?.listeners ?? []) as Doc[]) {
       const k = portKey(...gwOf(d), l.port);
       if (!portMap.has(k)) portMap.set(k, await freePort());
     }
+    const key = gwOf(d).join('/');
+    if (!addressOf.has(key)) addressOf.set(key, `127.0.0.${n++}`);
   }
   const mapPort = (p: number, gw?: NN): number =>
     portMap.get(portKey(gw?.namespace ?? '', gw?.name ?? '', p)) ?? portMap.get(`${p}`) ?? p;
-  let n = 10;
-  const assigned = new Map<string, string>();
-  for (const d of docs) {
-    if (d.kind === 'Gateway') {
-      const [ns, name] = gwOf(d);
-      for (const l of (d.spec?.listeners ?? []) as Doc[]) l.port = mapPort(l.port, { namespace: ns, name });
-      if (!d.spec.addresses || d.spec.addresses.length === 0) {
-        const value = `127.0.0.${n++}`;
-        d.spec.addresses = [{ type: 'IPAddress', value }];
-        assigned.set(`${ns}/${name}`, value);
-      }
-    }
-    if (/Route$/.test(d.kind ?? '')) {
-      for (const p of parentRefs(d)) {
-        if (typeof p.port !== 'number') continue;
-        if (p.kind && p.kind !== 'Gateway') continue;
-        p.port = mapPort(p.port, { namespace: p.namespace ?? d.metadata.namespace ?? 'default', name: p.name });
-      }
-    }
-  }
 
-  // Backends: an echo server (behind a recording relay) per replica of every Service.
+  const rewrite = (docs: Doc[]): void => {
+    for (const d of docs) {
+      if (d.kind === 'Gateway') {
+        const [ns, name] = gwOf(d);
+        for (const l of (d.spec?.listeners ?? []) as Doc[]) l.port = mapPort(l.port, { namespace: ns, name });
+        if (!d.spec.addresses || d.spec.addresses.length === 0) {
+          d.spec.addresses = [{ type: 'IPAddress', value: addressOf.get(`${ns}/${name}`) }];
+        }
+      }
+      if (/Route$/.test(d.kind ?? '')) {
+        for (const p of parentRefs(d)) {
+          if (typeof p.port !== 'number') continue;
+          if (p.kind && p.kind !== 'Gateway') continue;
+          p.port = mapPort(p.port, { namespace: p.namespace ?? d.metadata.namespace ?? 'default', name: p.name });
+        }
+      }
+    }
+  };
+
+  // Backends: echo servers (each behind a recording relay) per replica of every Service with a
+  // selector, in the base and in every scenario; their EndpointSlices are generated. Services
+  // without a selector keep the EndpointSlices their manifests bring.
   const backends: Backend[] = [];
   const echoes: EchoServer[] = [];
   const relays: Server[] = [];
-  const services = docs.filter((d) => d.kind === 'Service' && d.apiVersion === 'v1');
-  const deployments = new Map<string, Doc>();
-  for (const d of docs) if (d.kind === 'Deployment') deployments.set(`${d.metadata.namespace}/${d.metadata.name}`, d);
-  for (const svc of services) {
+  const slices = new Map<string, Doc[]>();
+  const seenSvc = new Set<string>();
+  for (const svc of everything.filter((d) => d.kind === 'Service' && d.apiVersion === 'v1')) {
     const ns = svc.metadata.namespace ?? 'default';
     const name = svc.metadata.name as string;
-    // The pod prefix is the Deployment's name; the Service selects it by app label.
-    const app = svc.spec?.selector?.app ?? name;
+    const app = svc.spec?.selector?.app;
+    if (!app || svc.spec?.type === 'ExternalName' || seenSvc.has(`${ns}/${name}`)) continue;
+    seenSvc.add(`${ns}/${name}`);
     const replicas = opts.replicas?.[`${ns}/${name}`] ?? 1;
-    const endpoints: Doc[] = [];
-    const slicePorts: Doc[] = [];
+    const list: Doc[] = [];
     for (let i = 0; i < replicas; i++) {
+      // The pod name prefix is the Deployment's name, which the upstream manifests make the app label.
       const pod = podName(app, i);
       const echo = await startEchoServer({ host: '127.0.0.1', port: 0, namespace: ns, pod, service: name });
       echoes.push(echo);
@@ -208,39 +214,44 @@ export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
       const relay = await startRecorder(echo.port, seen);
       relays.push(relay.server);
       backends.push({ namespace: ns, service: name, pod, port: relay.port, seen });
-      endpoints.push({ addresses: ['127.0.0.1'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: pod } });
-      if (i === 0) {
-        for (const p of (svc.spec?.ports ?? []) as Doc[]) {
-          slicePorts.push({
-            ...(p.name ? { name: p.name } : {}),
-            port: relay.port,
-            protocol: p.protocol ?? 'TCP',
-            ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
-          });
-        }
-      }
-    }
-    // One slice per replica keeps the (address, port) endpoints distinct: each replica has its own port.
-    for (let i = 0; i < replicas; i++) {
-      const b = backends[backends.length - replicas + i]!;
-      docs.push({
+      // One slice per replica: each replica has its own port, as one slice has one port list.
+      list.push({
         apiVersion: 'discovery.k8s.io/v1',
         kind: 'EndpointSlice',
-        metadata: {
-          name: `${name}-${i}`,
-          namespace: ns,
-          labels: { 'kubernetes.io/service-name': name },
-        },
+        metadata: { name: `${name}-${i}`, namespace: ns, labels: { 'kubernetes.io/service-name': name } },
         addressType: 'IPv4',
-        endpoints: [endpoints[i]],
-        ports: slicePorts.map((p) => ({ ...p, port: b.port })),
+        endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: pod } }],
+        ports: ((svc.spec?.ports ?? []) as Doc[]).map((p) => ({
+          ...(p.name ? { name: p.name } : {}),
+          port: relay.port,
+          protocol: p.protocol ?? 'TCP',
+          ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
+        })),
       });
     }
+    slices.set(`${ns}/${name}`, list);
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'portunus-traffic-'));
   const file = join(dir, 'manifests.yaml');
-  writeFileSync(file, docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'));
+  let current = '';
+  const render = (manifests: string[], mutate?: (docs: Doc[]) => void): string => {
+    const docs = structuredClone(base);
+    for (const m of manifests) {
+      const more = perScenario.get(m);
+      if (!more) throw new Error(`TEST BUG: ${m} is not in startEnv's manifests`);
+      docs.push(...structuredClone(more));
+    }
+    const present = new Set(
+      docs.filter((d) => d.kind === 'Service').map((d) => `${d.metadata.namespace ?? 'default'}/${d.metadata.name}`),
+    );
+    for (const [k, list] of slices) if (present.has(k)) docs.push(...structuredClone(list));
+    mutate?.(docs);
+    rewrite(docs);
+    return docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+  };
+  current = render([]);
+  writeFileSync(file, current);
 
   let output = '';
   const child: ChildProcess = spawn(
@@ -258,6 +269,8 @@ export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
       'info',
       '--drain-timeout',
       '500',
+      '--reload-debounce',
+      '20',
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -280,58 +293,100 @@ export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
     });
   });
 
-  // Wait until the data plane has applied a version (readyz), then read status once.
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const ok = await fetch(`${adminUrl}/readyz`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`portunus serve never became ready:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const status = (await (await fetch(`${adminUrl}/status`)).json()) as Doc;
-
-  const gatewayInfo = (gw: NN): GatewayInfo => {
-    const resources = (status.resources ?? []) as Doc[];
-    const found = resources.find(
-      (r) => r.kind === 'Gateway' && r.metadata?.name === gw.name && r.metadata?.namespace === gw.namespace,
-    );
-    const addr = (found?.status?.addresses ?? [])[0]?.value ?? null;
-    return { nn: gw, address: addr };
-  };
-
-  const closeAll = async (): Promise<void> => {
-    if (child.exitCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(t);
+  const getJson = async (path: string): Promise<Doc | null> =>
+    fetch(`${adminUrl}${path}`)
+      .then((r) => (r.ok ? (r.json() as Promise<Doc>) : null))
+      .catch(() => null);
+  const waitFor = async (what: string, ok: () => Promise<boolean>): Promise<void> => {
+    const deadline = Date.now() + 20_000;
+    while (!(await ok())) {
+      if (Date.now() > deadline)
+        throw new Error(`portunus serve: ${what} did not happen in 20 s:\n${output.slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 25));
     }
-    await Promise.all(echoes.map((e) => e.close()));
-    await Promise.all(relays.map((r) => new Promise<void>((resolve) => r.close(() => resolve()))));
-    rmSync(dir, { recursive: true, force: true });
   };
+  await waitFor('readiness', async () => (await fetch(`${adminUrl}/readyz`).catch(() => null))?.ok === true);
 
-  return {
+  let version = String((await getJson('/config_dump'))?.version ?? '');
+  const env: TrafficEnv = {
+    status: (await getJson('/status')) ?? {},
+    async use(manifests, mutate) {
+      const next = render(manifests, mutate);
+      if (next === current) return;
+      current = next;
+      writeFileSync(file, next);
+      child.kill('SIGHUP');
+      const before = version;
+      await waitFor('a reload to a new version', async () => {
+        const v = String((await getJson('/config_dump'))?.version ?? '');
+        if (v === '' || v === before) return false;
+        version = v;
+        return true;
+      });
+      env.status = (await getJson('/status')) ?? {};
+    },
     port: mapPort,
     gatewayAddr(gw: NN, originalPort = 80): string {
-      const info = gatewayInfo(gw);
+      const info = env.gateway(gw);
       // Upstream takes the address from status (WaitForGatewayAddress); so do we.
-      if (!info.address) {
-        throw new Error(
-          `Gateway ${gw.namespace}/${gw.name} reports no status.addresses (assigned ${assigned.get(`${gw.namespace}/${gw.name}`) ?? 'none'})`,
-        );
-      }
+      if (!info.address) throw new Error(`Gateway ${gw.namespace}/${gw.name} reports no status.addresses`);
       return `${info.address}:${mapPort(originalPort, gw)}`;
     },
-    gateway: gatewayInfo,
+    gateway(gw: NN): GatewayInfo {
+      const found = ((env.status.resources ?? []) as Doc[]).find(
+        (r) => r.kind === 'Gateway' && r.metadata?.name === gw.name && r.metadata?.namespace === gw.namespace,
+      );
+      return { nn: gw, address: (found?.status?.addresses ?? [])[0]?.value ?? null };
+    },
     backends,
     backend: (namespace, service) => backends.filter((b) => b.namespace === namespace && b.service === service),
-    status,
     adminUrl,
     log: () => output,
-    close: closeAll,
+    async close() {
+      if (child.exitCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(t);
+      }
+      await Promise.all(echoes.map((e) => e.close()));
+      await Promise.all(relays.map((r) => new Promise<void>((resolve) => r.close(() => resolve()))));
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
+  return env;
+}
+
+/** A scenario's own documents (without the base and suite-setup ones). */
+function testDocs(m: string): Doc[] {
+  if (m.startsWith('/')) {
+    const out: Doc[] = [];
+    for (const d of parseAllDocuments(readFileSync(m, 'utf8'))) {
+      const v = d.toJSON();
+      if (v && typeof v === 'object') out.push(v as Doc);
+    }
+    return out;
+  }
+  // scenario(m) = GatewayClass + base + m's documents + suite setup; keep m's.
+  const all = scenario([m]).docs;
+  const without = scenario([]).docs;
+  const setup = without.length - baseLength();
+  return all.slice(baseLength(), all.length - setup);
+}
+
+let baseLen: number | undefined;
+function baseLength(): number {
+  if (baseLen === undefined) {
+    // GatewayClass + base manifests: what scenario() puts before the test manifests. Measured with
+    // a one-document marker manifest would need a file; instead count the base file's documents.
+    const text = readFileSync(join(ROOT, 'test', 'testdata', 'conformance', 'base', 'manifests.yaml'), 'utf8');
+    baseLen =
+      1 +
+      parseAllDocuments(text).filter((d) => {
+        const v = d.toJSON();
+        return v && typeof v === 'object';
+      }).length;
+  }
+  return baseLen;
 }

@@ -236,7 +236,8 @@ export function compareRoundTrip(
     for (const [name, val] of Object.entries(resp.Headers ?? {})) {
       const actual = resHeaders[name.toLowerCase()];
       if (!actual) return `expected ${name} header to be set, actual headers: ${JSON.stringify(cRes.headers)}`;
-      if (ws(actual.join(',')) !== ws(val)) return `expected ${name} header to be set to ${val}, got ${actual.join(',')}`;
+      if (ws(actual.join(',')) !== ws(val))
+        return `expected ${name} header to be set to ${val}, got ${actual.join(',')}`;
     }
     for (const name of resp.AbsentHeaders ?? []) {
       const v = resHeaders[name.toLowerCase()];
@@ -318,9 +319,7 @@ export async function expectResponse(
     successes = 0;
     last = problem;
     if (Date.now() > deadline) {
-      throw new Error(
-        `${caseName(expected)}: no consistent response after ${attempts} attempts to ${addr}: ${last}`,
-      );
+      throw new Error(`${caseName(expected)}: no consistent response after ${attempts} attempts to ${addr}: ${last}`);
     }
     await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 250));
   }
