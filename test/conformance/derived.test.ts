@@ -240,3 +240,40 @@ test('derived: every rendered status is one the API server accepts (all upstream
     await check(t, g.files.join(', '), [...new Set(problems)]);
   }
 });
+
+test('derived: lastTransitionTime moves only for conditions whose status changed (patch with previous status)', async (t) => {
+  // metav1.Condition: "lastTransitionTime is the last time the condition transitioned from one
+  // status to another". The controller sees its previous status on the object (Scenario.patch).
+  const s = scenario(['gateway-observed-generation-bump.yaml']);
+  const gw = { namespace: 'gateway-conformance-infra', name: 'gateway-observed-generation-bump' };
+  const before = await s.run('api', '2026-01-01T00:00:00Z');
+  s.patch('Gateway', gw, (d) => {
+    d.spec.listeners.push({ name: 'alternate', hostname: 'foo.com', port: 80, protocol: 'HTTP' });
+  });
+  const after = await s.run('api', '2026-01-02T00:00:00Z');
+  const problems: string[] = [];
+  const prev = new Map(((before.status('Gateway', gw)?.conditions ?? []) as Doc[]).map((c) => [c.type, c]));
+  for (const c of (after.status('Gateway', gw)?.conditions ?? []) as Doc[]) {
+    const p = prev.get(c.type);
+    if (p && p.status === c.status && c.lastTransitionTime !== p.lastTransitionTime) {
+      problems.push(
+        `Gateway condition ${c.type} stayed ${c.status} but lastTransitionTime moved ${p.lastTransitionTime} -> ${c.lastTransitionTime}`,
+      );
+    }
+    if (c.observedGeneration !== 2)
+      problems.push(`Gateway condition ${c.type}: observedGeneration ${c.observedGeneration}, want 2`);
+  }
+  const prevListeners = new Map(((before.status('Gateway', gw)?.listeners ?? []) as Doc[]).map((l) => [l.name, l]));
+  for (const l of (after.status('Gateway', gw)?.listeners ?? []) as Doc[]) {
+    const old = new Map(((prevListeners.get(l.name)?.conditions ?? []) as Doc[]).map((c) => [c.type, c]));
+    for (const c of (l.conditions ?? []) as Doc[]) {
+      const p = old.get(c.type);
+      if (p && p.status === c.status && c.lastTransitionTime !== p.lastTransitionTime) {
+        problems.push(`listener ${l.name} condition ${c.type} stayed ${c.status} but lastTransitionTime moved`);
+      }
+      if (!p && c.lastTransitionTime !== '2026-01-02T00:00:00Z')
+        problems.push(`new listener ${l.name} condition ${c.type}: lastTransitionTime ${c.lastTransitionTime}`);
+    }
+  }
+  await check(t, 'unchanged conditions keep their lastTransitionTime; new ones get now', problems);
+});

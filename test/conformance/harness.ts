@@ -261,7 +261,7 @@ export class Scenario {
     return this.docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
   }
 
-  async run(via: Via = 'api'): Promise<Result> {
+  async run(via: Via = 'api', now: string = NOW): Promise<Result> {
     const dir = mkdtempSync(join(tmpdir(), 'portunus-conformance-'));
     const file = join(dir, 'manifests.yaml');
     try {
@@ -275,7 +275,7 @@ export class Scenario {
           '-o',
           'json',
           '--now',
-          NOW,
+          now,
           '-f',
           file,
         ]);
@@ -287,7 +287,7 @@ export class Scenario {
         const loaded = await t.loadSnapshot([file]);
         const diags: string[] = (loaded.diagnostics ?? []).map((d: Doc) => `${d.severity}: ${d.code}: ${d.message}`);
         if (loaded.fatal) throw new Error(`loader reported the input as fatal:\n${diags.join('\n')}`);
-        const result = t.translate(loaded.snapshot, { ...extraOptions(), controllerName: CONTROLLER, now: NOW });
+        const result = t.translate(loaded.snapshot, { ...extraOptions(), controllerName: CONTROLLER, now });
         const rendered = t.renderStatusDocuments(loaded.snapshot, result);
         this.last = new Result(inputs, rendered, diags);
       }

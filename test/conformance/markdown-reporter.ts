@@ -60,8 +60,7 @@ export default async function* markdownReporter(source: AsyncIterable<TestEvent>
 
   // Counted: upstream scenarios (plus SuiteSetup and the CLI reruns), not the harness self-checks.
   const scenarios = top.filter(
-    (t) =>
-      t.file !== 'harness.test.ts' && t.file !== 'derived.test.ts' && !t.node.name.startsWith('CLI '),
+    (t) => t.file !== 'harness.test.ts' && t.file !== 'derived.test.ts' && !t.node.name.startsWith('CLI '),
   );
   const leaves = (n: Node): Node[] => (n.children.length === 0 ? [n] : n.children.flatMap(leaves));
   const all = scenarios.flatMap((t) => leaves(t.node));
