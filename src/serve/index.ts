@@ -5,6 +5,7 @@
 import { pino } from 'pino';
 import { type AdminServer, startAdminServer } from '../admin/server.ts';
 import { createDataPlane } from '../dataplane/index.ts';
+import type { LogSink } from '../observe/accesslog.ts';
 import {
   type AccessLogFormat,
   createAccessLog,
@@ -12,7 +13,6 @@ import {
   createObserver,
   type Metrics,
 } from '../observe/index.ts';
-import type { LogSink } from '../observe/accesslog.ts';
 import { listManifestFiles } from '../provider/file/files.ts';
 import { loadTexts } from '../provider/file/load.ts';
 import { watchPaths } from '../provider/file/watch.ts';
@@ -122,7 +122,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   logger.info({ url: admin.url }, 'admin server listening');
 
   // Watch before the first read so a change made while it runs is not missed.
-  const stopWatching = watchPaths(options.paths, () => void loop.reload(), {
+  const stopWatching = watchPaths(options.paths, (changed) => void loop.reload(changed), {
     debounceMs: options.debounceMs,
     onError: (path, err) =>
       logger.warn({ path, err: err.message }, 'cannot watch path; changes to it are not picked up'),

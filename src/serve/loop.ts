@@ -71,8 +71,12 @@ export interface StatusView {
 }
 
 export interface ControlLoop {
-  /** Reconciles now (or after the one running). Resolves when the configuration reflects the files. */
-  reload(): Promise<void>;
+  /**
+   * Reconciles now (or after the one running). Resolves when the configuration reflects the files.
+   * `changed`: the paths the watcher saw change, so that other known files need not be read again;
+   * absent or null: read every file.
+   */
+  reload(changed?: ReadonlySet<string> | null): Promise<void>;
   ready(): boolean;
   version(): string | null;
   configDump(): { version: string | null; appliedAt: string | null; ir: IR | null };
@@ -124,6 +128,8 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
   let loggedApplyErrors = '[]';
 
   let running: Promise<void> | null = null;
+  /** Paths changed since the last read began; 'all' when a full read is due. */
+  let pending: Set<string> | 'all' = 'all';
   let dirty = false;
   let closed = false;
   let retryTimer: NodeJS.Timeout | null = null;
@@ -131,7 +137,9 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
 
   async function reconcileOnce(): Promise<void> {
     const started = clock();
-    const read = await sources.read();
+    const paths = pending;
+    pending = new Set();
+    const read = await sources.read(paths === 'all' ? null : paths);
     const snapshot = new Snapshot(read.entries);
     const loadDiagnostics = [...read.diagnostics, ...snapshot.diagnostics];
     const now = rfc3339(started);
@@ -253,8 +261,10 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
   }
 
   const loop: ControlLoop = {
-    reload(): Promise<void> {
+    reload(changed?: ReadonlySet<string> | null): Promise<void> {
       if (closed) return Promise.resolve();
+      if (!changed || pending === 'all') pending = 'all';
+      else for (const p of changed) pending.add(p);
       if (running) {
         dirty = true;
         return running;

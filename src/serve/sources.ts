@@ -70,8 +70,11 @@ function diagnosticKey(d: Diagnostic): string {
 }
 
 export interface SourceStore {
-  /** Re-reads the paths; only files whose bytes changed are parsed again. */
-  read(): Promise<SourceRead>;
+  /**
+   * Re-reads the paths; only files whose bytes changed are parsed again. With `changed` (paths a
+   * watcher reported), known files it does not name are not even read.
+   */
+  read(changed?: ReadonlySet<string> | null): Promise<SourceRead>;
 }
 
 export function createSourceStore(
@@ -174,10 +177,18 @@ export function createSourceStore(
   }
 
   return {
-    async read(): Promise<SourceRead> {
+    async read(changed?: ReadonlySet<string> | null): Promise<SourceRead> {
       const listed = await listManifestFiles(paths);
       const files = [...listed.byPath.values()].flat();
-      const next = await Promise.all(files.map(readOne));
+      // With the watcher's list of changed paths, known files it does not name are not read
+      // again (the listing still finds new and deleted files). Without one, every file is read
+      // (and skipped when its bytes are unchanged).
+      const next = await Promise.all(
+        files.map((f) => {
+          const known = states.get(f);
+          return changed && known && !changed.has(f) ? known : readOne(f);
+        }),
+      );
       states.clear();
       const out: SourceRead = { entries: [], diagnostics: [], files: [], missing: listed.missing.map((m) => m.path) };
       for (const s of next) {

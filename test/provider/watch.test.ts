@@ -115,3 +115,25 @@ test('directories created after the watch starts are watched too', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the callback names the paths that changed in the burst', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portunus-watch-'));
+  mkdirSync(join(dir, 'sub'));
+  writeFileSync(join(dir, 'keep.yaml'), 'k: 1\n');
+  const bursts: (ReadonlySet<string> | null)[] = [];
+  const close = watchPaths([dir], (changed) => bursts.push(changed), { debounceMs: 50 });
+  try {
+    await sleep(50);
+    writeFileSync(join(dir, 'a.yaml'), 'a: 1\n');
+    writeFileSync(join(dir, 'sub', 'b.yaml'), 'b: 1\n');
+    await until(() => bursts.length > 0);
+    const changed = bursts[0];
+    assert.ok(changed, 'events named their files');
+    assert.ok(changed.has(join(dir, 'a.yaml')));
+    assert.ok(changed.has(join(dir, 'sub', 'b.yaml')));
+    assert.ok(!changed.has(join(dir, 'keep.yaml')));
+  } finally {
+    close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

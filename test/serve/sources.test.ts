@@ -141,6 +141,30 @@ test('unchanged files are not parsed again', async () => {
   await cleanup();
 });
 
+test('with the changed paths a watcher reported, only those (and new files) are read', async () => {
+  const { dir, cleanup } = await tempDir();
+  const a = join(dir, 'a.yaml');
+  const b = join(dir, 'b.yaml');
+  await writeFile(a, cm('a'));
+  await writeFile(b, cm('b'));
+  const store = createSourceStore([dir], load);
+  await store.read();
+  // Both change on disk, but only b is reported: a keeps what was read before.
+  await writeFile(a, cm('a2'));
+  await writeFile(b, cm('b2'));
+  let read = await store.read(new Set([b]));
+  assert.deepEqual(names(read.entries), ['a', 'b2']);
+  // A new file is read although not reported; a deleted one goes.
+  await writeFile(join(dir, 'c.yaml'), cm('c'));
+  await rm(b);
+  read = await store.read(new Set());
+  assert.deepEqual(names(read.entries), ['a', 'c']);
+  // Without a list, everything is read again.
+  read = await store.read();
+  assert.deepEqual(names(read.entries), ['a2', 'c']);
+  await cleanup();
+});
+
 test('with the file provider: a broken edit keeps the Gateway, a rejected route is reported with its line', async () => {
   const { loadTexts } = await import('../../src/provider/file/load.ts');
   const { dir, cleanup } = await tempDir();

@@ -3,6 +3,7 @@
 // duplicate resolution) is deterministic. Hidden entries are skipped: editor swap files, and the
 // `..data` links Kubernetes uses for mounted ConfigMaps.
 
+import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -31,28 +32,36 @@ export async function listManifestFiles(paths: readonly string[]): Promise<Liste
   const seen = new Set<string>();
   const out: ListedFiles = { byPath: new Map(), missing: [] };
 
-  const add = async (file: string, into: string[]): Promise<void> => {
-    const real = await realpath(file).catch(() => file);
+  const addReal = (file: string, real: string, into: string[]): void => {
     if (seen.has(real)) return;
     seen.add(real);
     into.push(file);
   };
+  const add = async (file: string, into: string[]): Promise<void> => {
+    addReal(file, await realpath(file).catch(() => file), into);
+  };
 
-  const walk = async (dir: string, depth: number, into: string[]): Promise<void> => {
+  // Entry types come with the listing; only symbolic links cost a stat (and a realpath, for the
+  // de-duplication of files reached twice). A directory's real path is resolved once.
+  const walk = async (dir: string, realDir: string, depth: number, into: string[]): Promise<void> => {
     if (depth > MAX_DEPTH) return;
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = await readdir(dir);
+      entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
       out.missing.push({ path: dir, code: 'READ_ERROR', message: `cannot read directory: ${(err as Error).message}` });
       return;
     }
-    for (const name of names.sort()) {
-      if (name.startsWith('.')) continue;
-      const full = join(dir, name);
-      const st = await stat(full).catch(() => null);
-      if (st?.isDirectory()) await walk(full, depth + 1, into);
-      else if (st?.isFile() && isManifestName(name)) await add(full, into);
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const full = join(dir, e.name);
+      if (e.isSymbolicLink()) {
+        const st = await stat(full).catch(() => null);
+        if (st?.isDirectory()) await walk(full, await realpath(full).catch(() => full), depth + 1, into);
+        else if (st?.isFile() && isManifestName(e.name)) await add(full, into);
+      } else if (e.isDirectory()) await walk(full, join(realDir, e.name), depth + 1, into);
+      else if (e.isFile() && isManifestName(e.name)) addReal(full, join(realDir, e.name), into);
     }
   };
 
@@ -71,7 +80,7 @@ export async function listManifestFiles(paths: readonly string[]): Promise<Liste
       );
       continue;
     }
-    if (st.isDirectory()) await walk(p, 0, files);
+    if (st.isDirectory()) await walk(p, await realpath(p).catch(() => p), 0, files);
     else await add(p, files);
   }
   return out;

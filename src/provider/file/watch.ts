@@ -7,7 +7,7 @@
 // config tools save); a plain directory watch reports every entry created, renamed in or removed.
 // The tree is rescanned after each burst so directories created later are watched as well.
 
-import { type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
+import { type Dirent, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export interface WatchOptions {
@@ -33,19 +33,23 @@ function directoriesUnder(root: string): string[] {
   const walk = (dir: string, depth: number): void => {
     out.push(dir);
     if (depth >= MAX_DEPTH) return;
-    let entries: string[];
+    let entries: Dirent[];
     try {
-      entries = readdirSync(dir);
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
-    for (const name of entries.sort()) {
-      if (name.startsWith('.')) continue;
-      const full = join(dir, name);
-      try {
-        if (statSync(full).isDirectory()) walk(full, depth + 1);
-      } catch {
-        // Vanished or unreadable: nothing to watch.
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      // Entry types come with the listing; only symbolic links need a stat.
+      if (e.isDirectory()) walk(join(dir, e.name), depth + 1);
+      else if (e.isSymbolicLink()) {
+        try {
+          if (statSync(join(dir, e.name)).isDirectory()) walk(join(dir, e.name), depth + 1);
+        } catch {
+          // Dangling or unreadable: nothing to watch.
+        }
       }
     }
   };
@@ -54,11 +58,16 @@ function directoriesUnder(root: string): string[] {
 }
 
 /**
- * Watches files and directories (directories recursively) and calls onChange after each burst.
+ * Watches files and directories (directories recursively) and calls onChange after each burst,
+ * with the paths the burst's events named (null when an event named none: assume anything changed).
  * A file is watched through its directory, so replacing it by rename keeps working. Returns a
  * function that stops watching and cancels a pending callback.
  */
-export function watchPaths(paths: readonly string[], onChange: () => void, opts: WatchOptions = {}): () => void {
+export function watchPaths(
+  paths: readonly string[],
+  onChange: (changed: ReadonlySet<string> | null) => void,
+  opts: WatchOptions = {},
+): () => void {
   const debounceMs = opts.debounceMs ?? 100;
   const watchers = new Map<string, { w: FSWatcher; ino: number }>();
   let timer: NodeJS.Timeout | undefined;
@@ -83,8 +92,12 @@ export function watchPaths(paths: readonly string[], onChange: () => void, opts:
     targets.set(dir, t);
   }
 
-  const poke = (): void => {
+  // Paths events named during the current burst; null once an event named none (rescan everything).
+  let changed: Set<string> | null = new Set();
+  const poke = (path: string | null): void => {
     if (closed) return;
+    if (path === null) changed = null;
+    else changed?.add(path);
     if (timer) clearTimeout(timer);
     timer = setTimeout(fire, debounceMs);
   };
@@ -106,13 +119,14 @@ export function watchPaths(paths: readonly string[], onChange: () => void, opts:
     watchers.delete(dir);
     try {
       const w = watch(dir, { persistent: true }, (_event, filename) => {
-        if (names === null || filename === null || names.has(basename(String(filename)))) poke();
+        if (filename === null) poke(null);
+        else if (names === null || names.has(basename(String(filename)))) poke(join(dir, String(filename)));
       });
       w.on('error', () => {
         // The directory went away (or became unreadable): drop it; the next scan decides.
         w.close();
         if (watchers.get(dir)?.w === w) watchers.delete(dir);
-        poke();
+        poke(null);
       });
       watchers.set(dir, { w, ino });
     } catch (err) {
@@ -143,7 +157,9 @@ export function watchPaths(paths: readonly string[], onChange: () => void, opts:
     timer = undefined;
     if (closed) return;
     sync();
-    onChange();
+    const burst = changed;
+    changed = new Set();
+    onChange(burst);
   }
 
   sync();
