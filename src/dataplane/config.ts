@@ -52,7 +52,13 @@ export interface PortConfig {
   readonly version: string;
   /** "port/<n>" for access logs when no listener matched. */
   readonly portLabel: string;
+  /** Listeners of Gateways without addresses: they serve every local address. */
   readonly listeners: HostTable<CompiledListener>;
+  /**
+   * Local address → listeners of the Gateways that name that address (then the address-less
+   * ones). null when no Gateway on this port names an address.
+   */
+  readonly byAddress: Map<string, HostTable<CompiledListener>> | null;
   /** Protocol of the listeners bound here (all listeners on one port share it): 'HTTP' or 'HTTPS'. */
   readonly protocol: string;
   /** HTTPS ports: certificates and client validation; null for cleartext. */
@@ -66,6 +72,13 @@ export interface CompiledIR {
   readonly clusters: Map<string, Cluster>;
   /** Listener names that could not be served (unsupported protocol), with the reason. */
   readonly unsupported: { listener: string; port: number; reason: string }[];
+}
+
+/** The listeners a connection to `localAddress` can reach. */
+export function listenersFor(config: PortConfig, localAddress: string): HostTable<CompiledListener> {
+  const byAddress = config.byAddress;
+  if (byAddress === null) return config.listeners;
+  return byAddress.get(localAddress) ?? config.listeners;
 }
 
 function compileRoute(ir: HTTPRouteIR, clusters: Map<string, Cluster>): CompiledRoute {
@@ -139,7 +152,8 @@ export function compileIR(
       clusters.set(c.name, reuseOrCreate(c, registry, previous, onEndpointsChange));
     }
   }
-  const byPort = new Map<number, ListenerIR[]>();
+  // Per port: each listener with the addresses of its Gateway (empty = every local address).
+  const byPort = new Map<number, { l: ListenerIR; addresses: string[] }[]>();
   const unsupported: CompiledIR['unsupported'] = [];
   for (const gw of ir.gateways) {
     for (const l of gw.listeners) {
@@ -152,21 +166,34 @@ export function compileIR(
         list = [];
         byPort.set(l.port, list);
       }
-      list.push(l);
+      list.push({ l, addresses: gw.addresses });
     }
   }
   const ports = new Map<number, PortConfig>();
-  for (const [port, listeners] of byPort) {
-    const compiled = listeners.map(
-      (l) => [l.hostname, compileListener(l, clusters)] as [string | null, CompiledListener],
+  for (const [port, entries] of byPort) {
+    const listeners = entries.map((e) => e.l);
+    const compiled = entries.map(
+      (e) => [e.l.hostname, compileListener(e.l, clusters)] as [string | null, CompiledListener],
     );
+    // Gateways with addresses only see connections to those addresses; address-less ones see all.
+    const anyIdx = entries.flatMap((e, i) => (e.addresses.length === 0 ? [i] : []));
+    const addresses = new Set(entries.flatMap((e) => e.addresses));
+    let byAddress: Map<string, HostTable<CompiledListener>> | null = null;
+    if (addresses.size > 0) {
+      byAddress = new Map();
+      for (const a of addresses) {
+        const own = entries.flatMap((e, i) => (e.addresses.includes(a) ? [i] : []));
+        byAddress.set(a, compileHostTable([...own, ...anyIdx].map((i) => compiled[i]!)));
+      }
+    }
     // Listeners sharing a port share its protocol (the translator rejects mixes); HTTPS wins if mixed.
     const https = listeners.some((l) => l.protocol === 'HTTPS');
     ports.set(port, {
       port,
       version,
       portLabel: 'port/' + port,
-      listeners: compileHostTable(compiled),
+      listeners: compileHostTable(anyIdx.map((i) => compiled[i]!)),
+      byAddress,
       protocol: https ? 'HTTPS' : 'HTTP',
       tls: https ? compilePortTLS(listeners) : null,
       connectionLabel: listeners.length === 1 ? listeners[0]!.name : 'port/' + port,

@@ -7,6 +7,8 @@ export interface Downstream {
   /** 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2'. */
   readonly protocol: string;
   readonly remoteAddress: string;
+  /** Local address the client connected to (selects Gateways that bind specific addresses). */
+  readonly localAddress: string;
   /** 'https' for TLS connections. */
   readonly scheme: string;
   /** TLS SNI name, null when absent or cleartext. */

@@ -4,7 +4,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type http2 from 'node:http2';
 import type { IR } from '../ir/types.ts';
-import { compileIR, type PortConfig } from './config.ts';
+import { compileIR, listenersFor, type PortConfig } from './config.ts';
+import { clientAddress } from './forwarding.ts';
 import { tickClock } from './clock.ts';
 import { H1ServerConnection } from './http1/connection.ts';
 import { createH2Server } from './http2/server.ts';
@@ -180,7 +181,8 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
     const t = config.tls;
     if (t !== null && t.clientValidation.size > 0) {
       // Client certificates are requested port-wide; enforce per listener chosen by SNI.
-      const l = lookupHost(config.listeners, normalizeHost(socket.servername || ''));
+      const listeners = listenersFor(config, clientAddress(socket.localAddress));
+      const l = lookupHost(listeners, normalizeHost(socket.servername || ''));
       const mode = l === null ? undefined : t.clientValidation.get(l.name);
       if (mode === 'AllowValidOnly' && !socket.authorized) {
         socket.destroy();

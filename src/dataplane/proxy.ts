@@ -2,7 +2,7 @@
 // and timeouts), response forwarding and the access record. Protocol-independent: the client side
 // is a Downstream, the server side an UpstreamStream.
 import type { CompiledBackend, CompiledListener, CompiledRoute, PortConfig } from './config.ts';
-import { ACTION_DIRECT, ACTION_REDIRECT } from './config.ts';
+import { ACTION_DIRECT, ACTION_REDIRECT, listenersFor } from './config.ts';
 import type { Downstream } from './downstream.ts';
 import { redirectLocation } from './filters/redirect.ts';
 import type { FilterChain, FilterRequest } from './filters/index.ts';
@@ -131,7 +131,8 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     this.requestId = addForwardingHeaders(this.headers, remoteAddress, this.downstream.scheme);
 
     const host = normalizeHost(this.authority);
-    const listener = lookupHost(config.listeners, host);
+    const listeners = listenersFor(config, this.downstream.localAddress);
+    const listener = lookupHost(listeners, host);
     if (listener === null) {
       this.#noRoute();
       return;
@@ -139,7 +140,7 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     this.listener = listener;
     this.listenerLabel = listener.name;
     const sni = this.downstream.serverName;
-    if (sni !== null && lookupHost(config.listeners, normalizeHost(sni)) !== listener) {
+    if (sni !== null && lookupHost(listeners, normalizeHost(sni)) !== listener) {
       // The TLS connection was set up for another listener (connection reuse across hosts).
       this.respondLocal(421, [], '', '');
       return;

@@ -143,12 +143,19 @@ export interface Reply {
 export function request(
   port: number,
   path: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; agent?: http.Agent | false } = {},
+  opts: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    agent?: http.Agent | false;
+    /** Address to connect to; default 127.0.0.1. */
+    host?: string;
+  } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
-        host: '127.0.0.1',
+        host: opts.host ?? '127.0.0.1',
         port,
         path,
         method: opts.method ?? 'GET',

@@ -262,3 +262,38 @@ test('unix socket endpoints and DNS-discovered endpoints', async () => {
   await dp.close({ graceMs: 50 });
   unixServer.close();
 });
+
+test('Gateways with their own addresses on a shared port: the local address selects the Gateway', async () => {
+  const port = await freePort();
+  const dp = createDataPlane({ bindAddress: '0.0.0.0' });
+  const gw = (name: string, addresses: string[], c: string) => ({
+    name: 'default/' + name,
+    namespace: 'default',
+    gatewayClassName: 'portunus',
+    addresses,
+    listeners: [
+      listener(port, [{ hostname: '*', routes: [route({ action: forward(c) })] }], {
+        name: 'default/' + name + '/http',
+      }),
+    ],
+    clusters: [cluster(c, [c === 'a' ? a.port : b.port])],
+  });
+  await dp.apply(
+    {
+      apiVersion: 'portunus.dev/ir/v1',
+      gateways: [gw('gw-a', ['127.0.0.10'], 'a'), gw('gw-b', ['127.0.0.11'], 'b'), gw('gw-any', [], 'a')],
+    },
+    'v1',
+  );
+  assert.equal((await json(port, '/', { host: '127.0.0.10' })).json.backend, 'a');
+  assert.equal((await json(port, '/', { host: '127.0.0.11' })).json.backend, 'b');
+  assert.equal((await json(port, '/', { host: '127.0.0.12' })).json.backend, 'a');
+  // Without an address-less Gateway, other addresses reach no listener.
+  await dp.apply(
+    { apiVersion: 'portunus.dev/ir/v1', gateways: [gw('gw-a', ['127.0.0.10'], 'a'), gw('gw-b', ['127.0.0.11'], 'b')] },
+    'v2',
+  );
+  assert.equal((await json(port, '/', { host: '127.0.0.11' })).json.backend, 'b');
+  assert.equal((await request(port, '/', { host: '127.0.0.12' })).status, 404);
+  await dp.close({ graceMs: 50 });
+});

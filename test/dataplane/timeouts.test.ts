@@ -17,6 +17,7 @@ async function connectionPair(): Promise<{ client: net.Socket; conn: H1ServerCon
       version: 'v',
       portLabel: 'port/0',
       listeners: compileHostTable([]),
+      byAddress: null,
       protocol: 'HTTP',
       tls: null,
       connectionLabel: 'port/0',

@@ -48,6 +48,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   readonly socket: Socket;
   readonly port: PortState;
   readonly remoteAddress: string;
+  readonly localAddress: string;
   protocol = 'HTTP/1.1';
   readonly scheme: string;
   readonly serverName: string | null;
@@ -75,6 +76,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.socket = socket;
     this.port = port;
     this.remoteAddress = clientAddress(socket.remoteAddress);
+    this.localAddress = clientAddress(socket.localAddress);
     const secure = (socket as TLSSocket).encrypted === true;
     this.scheme = secure ? 'https' : 'http';
     this.serverName = secure ? (socket as TLSSocket).servername || null : null;

@@ -17,6 +17,7 @@ const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_CANCEL } = http2.constants;
 class H2Downstream implements Downstream {
   readonly protocol = 'HTTP/2';
   readonly remoteAddress: string;
+  readonly localAddress: string;
   readonly scheme: string;
   readonly serverName: string | null;
   readonly stream: http2.ServerHttp2Stream;
@@ -25,9 +26,10 @@ class H2Downstream implements Downstream {
   tunneling = false;
   #trailers: string[] | null = null;
 
-  constructor(stream: http2.ServerHttp2Stream, remoteAddress: string, serverName: string | null) {
+  constructor(stream: http2.ServerHttp2Stream, remoteAddress: string, localAddress: string, serverName: string | null) {
     this.stream = stream;
     this.remoteAddress = remoteAddress;
+    this.localAddress = localAddress;
     this.scheme = serverName !== null || stream.session?.encrypted === true ? 'https' : 'http';
     this.serverName = serverName;
   }
@@ -176,7 +178,7 @@ function onStream(port: PortState, stream: http2.ServerHttp2Stream, h: http2.Inc
   const session = stream.session;
   const remote = clientAddress(session?.socket?.remoteAddress);
   const sni = session?.encrypted === true ? (session.socket as TLSSocket).servername || null : null;
-  const down = new H2Downstream(stream, remote, sni);
+  const down = new H2Downstream(stream, remote, clientAddress(session?.socket?.localAddress), sni);
   const config = port.config;
   const ex = new Exchange(
     down,
