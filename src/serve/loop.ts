@@ -198,8 +198,16 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
     if (loggedApplyErrors !== '[]' && applyErrors.length === 0) logger.info({ version }, 'all listeners are served');
     loggedApplyErrors = errorsText;
 
-    // Status documents are copied: the view outlives this snapshot and is edited below.
-    const docs: Resource[] = structuredClone(renderStatusDocuments(snapshot, result));
+    // The control loop shares the event loop with the data plane: let requests that queued up
+    // during translation run (on the new configuration) before the status bookkeeping below.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Computed statuses are fresh objects of this translation, so the view may edit them in place;
+    // a status carried over from the input belongs to the snapshot and is copied first.
+    const docs: Resource[] = renderStatusDocuments(snapshot, result).map((d) =>
+      d.status !== undefined && snapshot.get(d.kind, d.metadata.namespace, d.metadata.name)?.status === d.status
+        ? { ...d, status: structuredClone(d.status) }
+        : d,
+    );
     foldApplyErrors(docs, result.ir, applyErrors, now);
     preserveTransitionTimes(view.resources, docs);
     view = { ...view, resources: docs, applyErrors };
