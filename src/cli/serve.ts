@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_ADMIN_ADDRESS, DEFAULT_ADMIN_PORT } from '../admin/server.ts';
 import { ACCESS_LOG_FORMATS, type AccessLogFormat } from '../observe/accesslog.ts';
+import { parseAddressPool } from '../serve/addresspool.ts';
 import { DEFAULT_CONTROLLER_NAME } from '../translate/context.ts';
 import type { Command } from './main.ts';
 
@@ -22,6 +23,8 @@ Options:
       --admin-port PORT      admin server port, 0 for any free port (default ${DEFAULT_ADMIN_PORT})
       --access-log FORMAT    json (default, JSON lines on stdout) | text (Envoy-like lines) | off
       --bind-address ADDR    address the Gateway listeners bind (default: all interfaces)
+      --address-pool LIST    give each Gateway that names no address its own, from LIST: IPs and
+                             IPv4 ranges, e.g. 127.0.1.1-127.0.1.254 (default: all share the bind address)
       --log-level LEVEL      ${LOG_LEVELS.join(' | ')} (default info); logs are JSON on stderr
       --reload-debounce MS   quiet period after a file change before reloading (default 20)
       --drain-timeout MS     at shutdown, how long in-flight requests may take (default 5000)
@@ -42,6 +45,7 @@ function parse(args: string[]) {
       'admin-port': { type: 'string' },
       'access-log': { type: 'string' },
       'bind-address': { type: 'string' },
+      'address-pool': { type: 'string' },
       'log-level': { type: 'string' },
       'reload-debounce': { type: 'string' },
       'drain-timeout': { type: 'string' },
@@ -63,6 +67,7 @@ export const serveCommand: Command = {
     let adminPort: number;
     let debounceMs: number;
     let drainMs: number;
+    let addressPool: string[] | undefined;
     try {
       values = parse(args).values;
       if (values.help) {
@@ -79,6 +84,7 @@ export const serveCommand: Command = {
       adminPort = intOption(values['admin-port'], DEFAULT_ADMIN_PORT, 'admin-port', 65535);
       debounceMs = intOption(values['reload-debounce'], 20, 'reload-debounce', 60_000);
       drainMs = intOption(values['drain-timeout'], 5_000, 'drain-timeout', 600_000);
+      if (values['address-pool'] !== undefined) addressPool = parseAddressPool(values['address-pool']);
     } catch (err) {
       process.stderr.write(`portunus serve: ${(err as Error).message}\n\n${HELP}\n`);
       return 2;
@@ -101,6 +107,7 @@ export const serveCommand: Command = {
         adminPort,
         accessLog: (values['access-log'] as AccessLogFormat | undefined) ?? 'json',
         ...(values['bind-address'] ? { bindAddress: values['bind-address'] } : {}),
+        ...(addressPool ? { addressPool } : {}),
         debounceMs,
         drainMs,
         logger,

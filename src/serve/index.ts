@@ -31,6 +31,8 @@ export interface ServeOptions {
   accessLog: AccessLogFormat;
   /** Address the data plane listeners bind (default: the data plane's, all interfaces). */
   bindAddress?: string;
+  /** Addresses handed out, one per Gateway that names none (translator option addressPool). */
+  addressPool?: readonly string[];
   /** Quiet period after a file change before reloading. */
   debounceMs: number;
   /** How long in-flight requests may take to finish at shutdown. */
@@ -94,6 +96,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     translateOptions: {
       sharedAddressSpace: true,
       ...(options.bindAddress ? { defaultAddress: options.bindAddress } : {}),
+      ...(options.addressPool ? { addressPool: options.addressPool } : {}),
     },
     logger: logger.child({ component: 'controller' }) as Logger,
     metrics,
