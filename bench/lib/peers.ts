@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import {
   canConnect,
   commandOutput,
+  exitReason,
   freePort,
   hasExited,
   processTree,
@@ -71,7 +72,7 @@ function startNginx(name: string, dir: string, conf: string, workers: number): P
 }
 
 async function ready(s: Started, port: number): Promise<void> {
-  await waitFor(`${s.name} on port ${port} (log: ${s.logFile})`, () => !hasExited(s) && canConnect(port), 10_000);
+  await waitFor(`${s.name} on port ${port} (log: ${s.logFile})`, () => canConnect(port), 10_000, 20, exitReason(s));
 }
 
 /** The upstream: a 20-byte body on any path, a 100 KiB static file, POST bodies up to 2 MiB at /upload. */

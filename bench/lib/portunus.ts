@@ -4,7 +4,16 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { commandOutput, freePort, hasExited, processTree, type Started, startProcess, waitFor } from './proc.ts';
+import {
+  commandOutput,
+  exitReason,
+  freePort,
+  hasExited,
+  processTree,
+  type Started,
+  startProcess,
+  waitFor,
+} from './proc.ts';
 import type { ProxyDriver, RunContext, RunningProxy, Tweaks } from './types.ts';
 
 const CONTROLLER = 'portunus.dev/gateway-controller';
@@ -173,8 +182,10 @@ export async function startPortunus(
   const started = await startProcess('portunus', process.execPath, args, join(ctx.dir, `${logName}.out`));
   await waitFor(
     `portunus /readyz on 127.0.0.1:${adminPort} (log: ${started.logFile})`,
-    async () => !hasExited(started) && (await httpStatus(adminPort, '/readyz')) === 200,
+    async () => (await httpStatus(adminPort, '/readyz')) === 200,
     30_000,
+    20,
+    exitReason(started),
   );
   return { started, adminPort };
 }

@@ -105,6 +105,11 @@ export function hasExited(s: Started): boolean {
   return s.child.exitCode !== null || s.child.signalCode !== null;
 }
 
+/** For waitFor's gaveUp: why s will not become ready, or null while it runs. */
+export function exitReason(s: Started): () => string | null {
+  return () => (hasExited(s) ? `${s.name} exited (${s.child.signalCode ?? `status ${s.child.exitCode}`})` : null);
+}
+
 /** A port that was free on 127.0.0.1 a moment ago (the OS picks it). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -119,15 +124,21 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls check() every intervalMs until it returns true; throws after timeoutMs. */
+/**
+ * Polls check() every intervalMs until it returns true; throws after timeoutMs, or at once when
+ * gaveUp() returns a reason (a server that exited will never become ready).
+ */
 export async function waitFor(
   what: string,
   check: () => Promise<boolean> | boolean,
   timeoutMs: number,
   intervalMs = 20,
+  gaveUp: () => string | null = () => null,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    const reason = gaveUp();
+    if (reason) throw new Error(`${reason} while waiting for ${what}`);
     try {
       if (await check()) return;
     } catch {

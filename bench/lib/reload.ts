@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { percentile } from './load.ts';
 import { gatewayManifests, routeManifest, routeName, startPortunus } from './portunus.ts';
-import { freePort, sleep, waitFor } from './proc.ts';
+import { exitReason, freePort, sleep, waitFor } from './proc.ts';
 import type { RunContext } from './types.ts';
 
 export interface ReloadOptions {
@@ -108,6 +108,7 @@ export async function measureReload(
       async () => (await get(agent, port, last)).status === 200,
       60_000,
       5,
+      exitReason(p.started),
     );
     const startupMs = performance.now() - t0;
 

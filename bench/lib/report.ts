@@ -13,13 +13,20 @@ const fmt = (v: number | null, digits: number): string =>
 
 const HEAD = ['proxy', 'req/s', 'vs nginx', 'p50 ms', 'p99 ms', 'CPU s/100k', 'RSS MiB', 'errors', 'others %'];
 
+/** First line of a reason, plus the error line from a log tail if it has one. */
+function summary(reason: string): string {
+  const lines = reason.split('\n');
+  const error = lines.slice(1).find((l) => /\b\w*Error\b|\[ALERT\]|\[emerg\]/.test(l));
+  return error ? `${lines[0]} -- ${error.trim()}` : lines[0]!;
+}
+
 export function scenarioTable(s: Scenario, rows: Row[]): string {
   const body: string[][] = [];
   const notes: string[] = [];
   for (const r of rows) {
     if (r.status !== 'ok') {
       body.push([r.proxy, r.status, '', '', '', '', '', '', '']);
-      notes.push(`  ${r.proxy}: ${r.status}: ${(r.reason ?? '').split('\n')[0]}`);
+      notes.push(`  ${r.proxy}: ${r.status}: ${summary(r.reason ?? '')}`);
       continue;
     }
     body.push([
