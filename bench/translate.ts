@@ -3,14 +3,11 @@
 // Prints: routes, translate wall ms (median of runs), load+validate ms, peak RSS MiB, targets.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { loadTexts } from '../src/provider/file/load.ts';
-import type { Snapshot } from '../src/provider/snapshot.ts';
-import { translate } from '../src/translate/index.ts';
 
 const HOSTNAMES = 100;
 
@@ -75,48 +72,16 @@ function toJsonList(yamlText: string): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 }
 
-function runCase(file: string, runs: number): void {
-  const t0 = performance.now();
-  const loaded = loadTexts([{ file, text: readFileSync(file, 'utf8') }]);
-  const loadMs = performance.now() - t0;
-  if (loaded.diagnostics.some((d) => d.severity === 'error'))
-    throw new Error('generated manifests did not load cleanly');
-  const snapshot: Snapshot = loaded.snapshot;
-  // Peak RSS as `portunus translate` sees it: the input loaded and translated once. The timed
-  // repetitions below only add garbage, which says nothing about the translator's footprint.
-  translate(snapshot, { controllerName: 'portunus.dev/gateway-controller', now: '2026-01-01T00:00:00Z' });
-  const rssMiB = process.resourceUsage().maxRSS / 1024;
-  const times: number[] = [];
-  let irRoutes = 0;
-  for (let r = 0; r < runs; r++) {
-    const start = performance.now();
-    const result = translate(snapshot, {
-      controllerName: 'portunus.dev/gateway-controller',
-      now: '2026-01-01T00:00:00Z',
-    });
-    times.push(performance.now() - start);
-    irRoutes =
-      result.ir.gateways[0]?.listeners.reduce(
-        (n, l) => n + (l.virtualHosts?.reduce((m, v) => m + v.routes.length, 0) ?? 0),
-        0,
-      ) ?? 0;
-  }
-  times.sort((a, b) => a - b);
-  process.stdout.write(
-    `${JSON.stringify({ loadMs: Math.round(loadMs), translateMs: Math.round(times[Math.floor(times.length / 2)]!), translateMaxMs: Math.round(times[times.length - 1]!), irRoutes, peakRssMiB: Math.round(rssMiB) })}\n`,
-  );
-}
-
-const self = fileURLToPath(import.meta.url);
+const caseScript = fileURLToPath(new URL('./translate-case.mjs', import.meta.url));
 if (!import.meta.main) {
   // imported for generateManifests()
-} else if (process.argv[2] === '--case') {
-  runCase(process.argv[3]!, Number(process.argv[4] ?? 5));
 } else {
   // Targets: translate() of 1,000 routes < 100 ms; of 10,000 routes < 1 s with peak RSS < 300 MiB.
   // Peak RSS is the whole process: input read, parsed, validated and translated.
   console.log('bench:translate: translate() wall time (median of runs), one process per case');
-  console.log('peak RSS: the process after reading, validating and translating the input once');
+  console.log(
+    'each case runs the compiled build (dist/); peak RSS: that process after reading, validating and translating the input once',
+  );
   console.log('routes   input  load+validate   translate(p50)   translate(max)   IR routes   peak RSS   target');
   let failed = false;
   const dir = mkdtempSync(join(tmpdir(), 'portunus-bench-translate-'));
@@ -127,7 +92,7 @@ if (!import.meta.main) {
     for (const format of ['json', 'yaml'] as const) {
       const runs = routes >= 10000 ? '5' : '9';
       const file = join(dir, `routes-${routes}.${format}`);
-      const out = spawnSync(process.execPath, [self, '--case', file, runs], { encoding: 'utf8' });
+      const out = spawnSync(process.execPath, [caseScript, file, runs], { encoding: 'utf8' });
       if (out.status !== 0) {
         console.error(out.stderr);
         process.exit(1);

@@ -44,11 +44,11 @@ export function compileStringMatches(
   what: string,
 ): StringMatchIR[] | Rejection {
   const out: StringMatchIR[] = [];
-  const seen = new Set<string>();
-  for (const m of list ?? []) {
+  if (!list) return out;
+  for (const m of list) {
     const name = lowerCaseNames ? m.name.toLowerCase() : m.name;
-    if (seen.has(name)) continue;
-    seen.add(name);
+    // Lists are short (the CRD caps them at 16): a scan beats a Set per match.
+    if (out.some((o) => o.name === name)) continue;
     const type = m.type ?? 'Exact';
     if (type !== 'Exact' && type !== 'RegularExpression')
       return { reason: 'UnsupportedValue', message: `${what} match type "${type}" is not supported` };
