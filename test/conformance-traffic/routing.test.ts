@@ -26,21 +26,21 @@ const env = await startEnv({
 });
 after(() => env.close());
 
-test('HTTPRouteSimpleSameNamespace', async (t) => {
+test('HTTPRouteSimpleSameNamespace', { concurrency: true }, async (t) => {
   await env.use(['httproute-simple-same-namespace.yaml']);
   await runCases(t, env.gatewayAddr(infra('same-namespace')), [
     { Request: { Path: '/' }, Response: { StatusCode: 200 }, Backend: 'infra-backend-v1', Namespace: INFRA },
   ]);
 });
 
-test('HTTPRouteCrossNamespace', async (t) => {
+test('HTTPRouteCrossNamespace', { concurrency: true }, async (t) => {
   await env.use(['httproute-cross-namespace.yaml']);
   await runCases(t, env.gatewayAddr(infra('backend-namespaces')), [
     { Request: { Path: '/' }, Response: { StatusCode: 200 }, Backend: 'web-backend', Namespace: WEB },
   ]);
 });
 
-test('HTTPRouteMatching', async (t) => {
+test('HTTPRouteMatching', { concurrency: true }, async (t) => {
   await env.use(['httproute-matching.yaml']);
   await runCases(t, env.gatewayAddr(infra('same-namespace')), [
     {
@@ -92,7 +92,7 @@ test('HTTPRouteMatching', async (t) => {
   ]);
 });
 
-test('HTTPRouteExactPathMatching', async (t) => {
+test('HTTPRouteExactPathMatching', { concurrency: true }, async (t) => {
   await env.use(['httproute-exact-path-matching.yaml']);
   await runCases(t, env.gatewayAddr(infra('same-namespace')), [
     {
@@ -124,7 +124,7 @@ test('HTTPRouteExactPathMatching', async (t) => {
   ]);
 });
 
-test('HTTPRoutePathMatchOrder', async (t) => {
+test('HTTPRoutePathMatchOrder', { concurrency: true }, async (t) => {
   await env.use(['httproute-path-match-order.yaml']);
   await runCases(t, env.gatewayAddr(infra('same-namespace')), [
     {
@@ -160,7 +160,7 @@ test('HTTPRoutePathMatchOrder', async (t) => {
   ]);
 });
 
-test('HTTPRouteHeaderMatching', async (t) => {
+test('HTTPRouteHeaderMatching', { concurrency: true }, async (t) => {
   await env.use(['httproute-header-matching.yaml']);
   await runCases(t, env.gatewayAddr(infra('same-namespace')), [
     {
@@ -218,7 +218,7 @@ test('HTTPRouteHeaderMatching', async (t) => {
   ]);
 });
 
-test('HTTPRouteQueryParamMatching', async (t) => {
+test('HTTPRouteQueryParamMatching', { concurrency: true }, async (t) => {
   await env.use(['httproute-query-param-matching.yaml']);
   await runCases(t, env.gatewayAddr(infra('same-namespace')), [
     {
@@ -313,7 +313,7 @@ test('HTTPRouteQueryParamMatching', async (t) => {
   ]);
 });
 
-test('HTTPRouteMethodMatching', async (t) => {
+test('HTTPRouteMethodMatching', { concurrency: true }, async (t) => {
   await env.use(['httproute-method-matching.yaml']);
   await runCases(t, env.gatewayAddr(infra('same-namespace')), [
     {
@@ -376,7 +376,7 @@ test('HTTPRouteMethodMatching', async (t) => {
   ]);
 });
 
-test('HTTPRouteMatchingAcrossRoutes', async (t) => {
+test('HTTPRouteMatchingAcrossRoutes', { concurrency: true }, async (t) => {
   await env.use(['httproute-matching-across-routes.yaml']);
   await runCases(t, env.gatewayAddr(infra('same-namespace')), [
     {
@@ -449,7 +449,7 @@ test('HTTPRouteMatchingAcrossRoutes', async (t) => {
   ]);
 });
 
-test('HTTPRouteNamedRule', async (t) => {
+test('HTTPRouteNamedRule', { concurrency: true }, async (t) => {
   await env.use(['httproute-named-rule.yaml']);
   await runCases(t, env.gatewayAddr(infra('same-namespace')), [
     {
@@ -465,7 +465,7 @@ test('HTTPRouteNamedRule', async (t) => {
   ]);
 });
 
-test('HTTPRouteNoBackendRefs', async (t) => {
+test('HTTPRouteNoBackendRefs', { concurrency: true }, async (t) => {
   await env.use(['httproute-omitted-backendrefs.yaml']);
   await runCases(t, env.gatewayAddr(infra('same-namespace')), [
     {
