@@ -26,7 +26,7 @@ Options:
       --address-pool LIST    give each Gateway that names no address its own, from LIST: IPs and
                              IPv4 ranges, e.g. 127.0.1.1-127.0.1.254 (default: all share the bind address)
       --log-level LEVEL      ${LOG_LEVELS.join(' | ')} (default info); logs are JSON on stderr
-      --reload-debounce MS   quiet period after a file change before reloading (default 20)
+      --reload-debounce MS   quiet period after a file change before reloading (default 5)
       --drain-timeout MS     at shutdown, how long in-flight requests may take (default 5000)
   -h, --help                 this help
 
@@ -82,7 +82,7 @@ export const serveCommand: Command = {
         throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
       }
       adminPort = intOption(values['admin-port'], DEFAULT_ADMIN_PORT, 'admin-port', 65535);
-      debounceMs = intOption(values['reload-debounce'], 20, 'reload-debounce', 60_000);
+      debounceMs = intOption(values['reload-debounce'], 5, 'reload-debounce', 60_000);
       drainMs = intOption(values['drain-timeout'], 5_000, 'drain-timeout', 600_000);
       if (values['address-pool'] !== undefined) addressPool = parseAddressPool(values['address-pool']);
     } catch (err) {

@@ -106,6 +106,9 @@ function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** How long after an apply the status documents are built (unless asked for sooner). */
+const STATUS_DELAY_MS = 50;
+
 export function createControlLoop(options: ControlLoopOptions): ControlLoop {
   const { sources, target, controllerName, logger, metrics } = options;
   const clock = options.clock ?? Date.now;
@@ -124,6 +127,23 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
     applyErrors: [],
     files: [],
   };
+  /**
+   * Builds the status documents of the last applied translation. A reconcile sets it and schedules
+   * it shortly after the apply, so traffic sees a new configuration without waiting for status
+   * bookkeeping (the control loop shares the event loop with the data plane); status() and the
+   * next reconcile run it first if it is still pending, so every translation's statuses are built
+   * in turn and lastTransitionTimes carry over exactly.
+   */
+  let pendingStatus: (() => Resource[]) | null = null;
+  let statusTimer: NodeJS.Timeout | null = null;
+  const materializeStatus = (): void => {
+    if (statusTimer) clearTimeout(statusTimer);
+    statusTimer = null;
+    if (!pendingStatus) return;
+    const build = pendingStatus;
+    pendingStatus = null;
+    view = { ...view, resources: build() };
+  };
   let loggedDiagnostics = new Set<string>();
   let loggedApplyErrors = '[]';
 
@@ -136,6 +156,7 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
   let retryDelay = retry.initial;
 
   async function reconcileOnce(): Promise<void> {
+    materializeStatus();
     const started = clock();
     const paths = pending;
     pending = new Set();
@@ -198,19 +219,24 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
     if (loggedApplyErrors !== '[]' && applyErrors.length === 0) logger.info({ version }, 'all listeners are served');
     loggedApplyErrors = errorsText;
 
-    // The control loop shares the event loop with the data plane: let requests that queued up
-    // during translation run (on the new configuration) before the status bookkeeping below.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    // Computed statuses are fresh objects of this translation, so the view may edit them in place;
-    // a status carried over from the input belongs to the snapshot and is copied first.
-    const docs: Resource[] = renderStatusDocuments(snapshot, result).map((d) =>
-      d.status !== undefined && snapshot.get(d.kind, d.metadata.namespace, d.metadata.name)?.status === d.status
-        ? { ...d, status: structuredClone(d.status) }
-        : d,
-    );
-    foldApplyErrors(docs, result.ir, applyErrors, now);
-    preserveTransitionTimes(view.resources, docs);
-    view = { ...view, resources: docs, applyErrors };
+    // Status documents are built when someone asks for them (admin /status), not here: the control
+    // loop shares the event loop with the data plane, and traffic should not wait for bookkeeping.
+    const appliedErrors = applyErrors;
+    pendingStatus = () => {
+      // Computed statuses are fresh objects of this translation, so they may be edited in place;
+      // a status carried over from the input belongs to the snapshot and is copied first.
+      const docs: Resource[] = renderStatusDocuments(snapshot, result).map((d) =>
+        d.status !== undefined && snapshot.get(d.kind, d.metadata.namespace, d.metadata.name)?.status === d.status
+          ? { ...d, status: structuredClone(d.status) }
+          : d,
+      );
+      foldApplyErrors(docs, result.ir, appliedErrors, now);
+      preserveTransitionTimes(view.resources, docs);
+      return docs;
+    };
+    view = { ...view, applyErrors };
+    statusTimer = setTimeout(materializeStatus, STATUS_DELAY_MS);
+    statusTimer.unref();
     const ok = applyErrors.length === 0 && !loadDiagnostics.some((d) => d.severity === 'error');
     finish(started, ok, undefined, [...loadDiagnostics, ...result.diagnostics], read.files);
     scheduleRetry();
@@ -298,12 +324,17 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
     ready: () => version !== null,
     version: () => version,
     configDump: () => ({ version, appliedAt: appliedAt === null ? null : new Date(appliedAt).toISOString(), ir }),
-    status: () => view,
+    status: () => {
+      materializeStatus();
+      return view;
+    },
     async close() {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = null;
       await running;
+      if (statusTimer) clearTimeout(statusTimer);
+      statusTimer = null;
     },
   };
   return loop;
