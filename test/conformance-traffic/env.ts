@@ -10,9 +10,9 @@
 //   Gateways and route parentRef ports: several test files run at once, and two processes binding
 //   the same port with SO_REUSEPORT would share its connections. Expectations that depend on the
 //   listener port (redirect Locations without an explicit port) are translated through `port()`.
-// - Every Gateway without spec.addresses gets `IPAddress 127.0.0.N` (what an implementation's
-//   infrastructure would assign), so Gateways sharing a port have distinct addresses; requests go
-//   to the address the Gateway reports in status.addresses, as upstream's WaitForGatewayAddress.
+// - `serve --address-pool` gives every Gateway without spec.addresses its own loopback address
+//   (127.0.0.N), so Gateways sharing a port are distinct; requests go to the address the Gateway
+//   reports in status.addresses, as upstream's WaitForGatewayAddress.
 // - Each echo server sits behind a small recording TCP relay, so a test can see which requests a
 //   backend received (upstream reads the mirror backends' logs for that).
 
@@ -25,6 +25,9 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 import { type EchoServer, startEchoServer } from '../../src/echo/index.ts';
 import { type Doc, type NN, scenario } from '../conformance/harness.ts';
+
+/** Loopback addresses `portunus serve` hands out to Gateways (Linux routes all of 127/8 locally). */
+export const ADDRESS_POOL = '127.0.0.10-127.0.0.250';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -156,16 +159,12 @@ export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
   const portMap = new Map<string, number>();
   const portKey = (gwNs: string, gwName: string, p: number): string => (distinct ? `${gwNs}/${gwName}:${p}` : `${p}`);
   const gwOf = (d: Doc): [string, string] => [d.metadata.namespace ?? 'default', d.metadata.name];
-  const addressOf = new Map<string, string>();
-  let n = 10;
   for (const d of everything) {
     if (d.kind !== 'Gateway') continue;
     for (const l of (d.spec?.listeners ?? []) as Doc[]) {
       const k = portKey(...gwOf(d), l.port);
       if (!portMap.has(k)) portMap.set(k, await freePort());
     }
-    const key = gwOf(d).join('/');
-    if (!addressOf.has(key)) addressOf.set(key, `127.0.0.${n++}`);
   }
   const mapPort = (p: number, gw?: NN): number =>
     portMap.get(portKey(gw?.namespace ?? '', gw?.name ?? '', p)) ?? portMap.get(`${p}`) ?? p;
@@ -175,9 +174,6 @@ export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
       if (d.kind === 'Gateway') {
         const [ns, name] = gwOf(d);
         for (const l of (d.spec?.listeners ?? []) as Doc[]) l.port = mapPort(l.port, { namespace: ns, name });
-        if (!d.spec.addresses || d.spec.addresses.length === 0) {
-          d.spec.addresses = [{ type: 'IPAddress', value: addressOf.get(`${ns}/${name}`) }];
-        }
       }
       if (/Route$/.test(d.kind ?? '')) {
         for (const p of parentRefs(d)) {
@@ -271,6 +267,9 @@ export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
       '500',
       '--reload-debounce',
       '20',
+      // Each Gateway without spec.addresses gets its own loopback address, reported in status.
+      '--address-pool',
+      ADDRESS_POOL,
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
