@@ -48,9 +48,31 @@ function indistinctAcrossGateways(r: Result): string[] {
   return out;
 }
 
-test('derived: Gateways sharing a status address have distinct listeners (base manifests, HTTPRouteMultipleGateways)', async (t) => {
-  const r = await scenario(['httproute-multiple-gateways.yaml']).run();
+// `portunus translate` by default treats each Gateway as its own data plane (as in Kubernetes, where
+// each gets its own Service address), so "0.0.0.0" in two Gateways' status is not one socket. The
+// check applies where Gateways do share a process and its addresses: `portunus serve`, which
+// translates with sharedAddressSpace and, given --address-pool, gives each Gateway its own address.
+// Run with serve's options, the base Gateways must all be programmed, each on its own address.
+test('derived: Gateways sharing a status address have distinct listeners (base manifests, HTTPRouteMultipleGateways, serve --address-pool)', async (t) => {
+  const saved = process.env.PORTUNUS_CONFORMANCE_OPTIONS;
+  process.env.PORTUNUS_CONFORMANCE_OPTIONS = JSON.stringify({
+    sharedAddressSpace: true,
+    addressPool: Array.from({ length: 20 }, (_, i) => `127.0.1.${i + 1}`),
+  });
+  let r: Result;
+  try {
+    r = await scenario(['httproute-multiple-gateways.yaml']).run();
+  } finally {
+    if (saved === undefined) delete process.env.PORTUNUS_CONFORMANCE_OPTIONS;
+    else process.env.PORTUNUS_CONFORMANCE_OPTIONS = saved;
+  }
   await check(t, 'no indistinct listeners across Gateways that report a common address', indistinctAcrossGateways(r));
+  const ours = r.inputsOf('Gateway').filter((g) => g.spec?.gatewayClassName === CLASS && !g.spec?.addresses);
+  await check(
+    t,
+    'every base Gateway without addresses is programmed',
+    ours.filter((g) => !programmed(r, g)).map((g) => `${g.metadata.namespace}/${g.metadata.name} is not Programmed`),
+  );
 });
 
 test('derived: GatewayClass status.supportedFeatures sorted ascending by name, no duplicates', async (t) => {
