@@ -31,12 +31,6 @@ function nowRFC3339(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export const translateCommand: Command = {
   summary: 'translate Gateway API resources to status and IR, offline',
   async run(args: string[]): Promise<number> {
@@ -61,8 +55,8 @@ export const translateCommand: Command = {
       return 2;
     }
 
-    const stdin = files.includes('-') ? await readStdin() : undefined;
-    const loaded = await loadSnapshot(files, stdin === undefined ? {} : { stdin });
+    // `-` reads standard input (the loader does it, in argument order).
+    const loaded = await loadSnapshot(files);
     for (const d of loaded.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
     if (loaded.fatal) {
       process.stderr.write('portunus translate: input could not be read or parsed\n');
