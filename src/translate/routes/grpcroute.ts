@@ -11,7 +11,7 @@ import type { HTTPMatchIR, HTTPRouteIR } from '../../ir/types.ts';
 import type { RouteContext } from './context.ts';
 import type { RouteEnv } from './env.ts';
 import { compileFilters } from './filters.ts';
-import { type CompiledHTTPEntry, compileStringMatches } from './httproute.ts';
+import { type CompiledHTTPEntry, compileRules, compileStringMatches } from './httproute.ts';
 import { compileSessionPersistence, isRejection, regexProblem, ruleAction } from './httprule.ts';
 import type { Rejection } from './parentrefs.ts';
 
@@ -106,13 +106,7 @@ export function compileGRPCRoute(
   env: RouteEnv,
   route: RouteContext,
 ): { entries: CompiledHTTPEntry[]; ruleCount: number } {
-  const rules = (route.resource as GRPCRoute).spec?.rules;
-  const list: GRPCRouteRule[] = rules && rules.length > 0 ? rules : [{}];
-  const entries: CompiledHTTPEntry[] = [];
-  list.forEach((rule, i) => {
-    const r = compileRule(env, route, rule, i);
-    if (isRejection(r)) env.dropRule(i, r);
-    else entries.push(...r);
-  });
-  return { entries, ruleCount: list.length };
+  return compileRules<GRPCRouteRule>(env, (route.resource as GRPCRoute).spec?.rules, (rule, i) =>
+    compileRule(env, route, rule, i),
+  );
 }

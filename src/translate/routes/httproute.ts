@@ -128,19 +128,30 @@ function compileRule(
   });
 }
 
-/** Compiles every rule; invalid ones are recorded on `env` and left out. */
-export function compileHTTPRoute(
+/**
+ * Compiles every rule of an HTTPRoute or GRPCRoute; invalid ones are recorded on `env` and left
+ * out. Spec default: a route without rules has one rule matching every request.
+ */
+export function compileRules<Rule extends object>(
   env: RouteEnv,
-  route: RouteContext,
+  rules: readonly Rule[] | undefined,
+  compile: (rule: Rule, index: number) => CompiledHTTPEntry[] | Rejection,
 ): { entries: CompiledHTTPEntry[]; ruleCount: number } {
-  const rules = (route.resource as HTTPRoute).spec?.rules;
-  // Spec default: a route without rules has one rule matching every request.
-  const list: HTTPRouteRule[] = rules && rules.length > 0 ? rules : [{}];
+  const list: readonly Rule[] = rules && rules.length > 0 ? rules : [{} as Rule];
   const entries: CompiledHTTPEntry[] = [];
   list.forEach((rule, i) => {
-    const r = compileRule(env, route, rule, i);
+    const r = compile(rule, i);
     if (isRejection(r)) env.dropRule(i, r);
     else entries.push(...r);
   });
   return { entries, ruleCount: list.length };
+}
+
+export function compileHTTPRoute(
+  env: RouteEnv,
+  route: RouteContext,
+): { entries: CompiledHTTPEntry[]; ruleCount: number } {
+  return compileRules<HTTPRouteRule>(env, (route.resource as HTTPRoute).spec?.rules, (rule, i) =>
+    compileRule(env, route, rule, i),
+  );
 }
