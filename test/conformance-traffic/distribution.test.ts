@@ -1,11 +1,11 @@
 // Gateway API conformance (v1.6.1) scenarios about how traffic is spread: listener isolation on one
-// Gateway, weighted backendRefs (upstream weight.go: 500 requests, 10 at a time, each backend within
-// ±5 percentage points, up to 10 tries), and per-backendRef header filters under weights.
+// Gateway, weighted backendRefs (weight.ts), and per-backendRef header filters under weights.
 
 import { after, test } from 'node:test';
 import { INFRA, infra } from '../conformance/harness.ts';
 import { startEnv } from './env.ts';
 import { type ExpectedResponse, compareRoundTrip, expectResponse, roundTrip, runCases } from './http.ts';
+import { weightedDistribution } from './weight.ts';
 
 const ns = INFRA;
 
@@ -107,43 +107,6 @@ test('GatewayHTTPListenerIsolation', { concurrency: true }, async (t) => {
     runCases(t, env.gatewayAddr(infra('http-listener-isolation-with-hostname-intersection')), isolationCases),
   );
 });
-
-/** weight.go extractBackendName: the pod name without its ReplicaSet hash and pod suffix. */
-function backendOf(pod: string): string {
-  const parts = pod.split('-');
-  return parts.length < 3 ? pod : parts.slice(0, -2).join('-');
-}
-
-/** weight.TestWeightedDistribution: null when within tolerance, else why not. */
-export async function weightedDistribution(
-  send: () => Promise<string>,
-  expected: Record<string, number>,
-): Promise<string | null> {
-  const total = 500;
-  const concurrent = 10;
-  const tolerance = 0.05;
-  const seen = new Map<string, number>();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < total) {
-      next++;
-      const name = backendOf(await send());
-      if (!(name in expected)) throw new Error(`request was handled by an unexpected pod (backend ${name})`);
-      seen.set(name, (seen.get(name) ?? 0) + 1);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrent }, worker));
-  const errs: string[] = [];
-  const active = Object.values(expected).filter((w) => w > 0).length;
-  if (seen.size !== active)
-    errs.push(`expected ${active} backends to receive traffic, got ${[...seen.keys()].join(', ')}`);
-  for (const [name, want] of Object.entries(expected)) {
-    const got = (seen.get(name) ?? 0) / total;
-    if (Math.abs(got - want) > tolerance)
-      errs.push(`backend ${name} weighted traffic of ${got} not within tolerance ${want} (+/-${tolerance})`);
-  }
-  return errs.length === 0 ? null : errs.join('; ');
-}
 
 test('HTTPRouteWeight', async () => {
   await env.use(['httproute-weight.yaml']);
