@@ -2,7 +2,7 @@
 // Tables transcribed from upstream conformance/tests/<name>.go; see README.md.
 
 import { after, test } from 'node:test';
-import { INFRA, WEB, APP, infra } from '../conformance/harness.ts';
+import { INFRA, infra } from '../conformance/harness.ts';
 import { startEnv } from './env.ts';
 import { randomUUID } from 'node:crypto';
 import { connect as h2connect } from 'node:http2';

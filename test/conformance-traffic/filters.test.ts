@@ -2,7 +2,7 @@
 // Tables transcribed from upstream conformance/tests/<name>.go; see README.md.
 
 import { after, type TestContext, test } from 'node:test';
-import { INFRA, WEB, APP, infra } from '../conformance/harness.ts';
+import { INFRA, infra } from '../conformance/harness.ts';
 import { startEnv } from './env.ts';
 import { runCases } from './http.ts';
 
