@@ -72,6 +72,8 @@ export interface TrafficEnv {
   adminUrl: string;
   /** stderr + stdout of the serve process so far (for failure messages). */
   log(): string;
+  /** tls.crt of a suite-setup Secret (kubernetes.GetTLSSecret), PEM. */
+  secretCert(namespace: string, name: string): string;
   close(): Promise<void>;
 }
 
@@ -341,6 +343,14 @@ export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
     backend: (namespace, service) => backends.filter((b) => b.namespace === namespace && b.service === service),
     adminUrl,
     log: () => output,
+    secretCert(namespace, name) {
+      const secret = base.find(
+        (d) => d.kind === 'Secret' && d.metadata?.namespace === namespace && d.metadata?.name === name,
+      );
+      const crt = secret?.data?.['tls.crt'];
+      if (typeof crt !== 'string') throw new Error(`TEST BUG: no TLS Secret ${namespace}/${name}`);
+      return Buffer.from(crt, 'base64').toString('utf8');
+    },
     async close() {
       if (child.exitCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -3,7 +3,10 @@
 // and the echo backend saw, CompareRoundTrip with the same rules, and the eventually-consistent
 // wait (RequiredConsecutiveSuccesses in a row within a bounded time).
 
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { request as httpRequest } from 'node:http';
+import { connect as h2connect } from 'node:http2';
+import { request as httpsRequest } from 'node:https';
 import type { TrafficEnv } from './env.ts';
 
 export interface Request {
@@ -78,15 +81,118 @@ export interface RoundTrip {
 
 export const REQUEST_TIMEOUT_MS = 10_000;
 
+/** HTTPS: the SNI to send and the certificate to trust (tls.MakeTLSRequest...). */
+export interface TLSOptions {
+  serverName: string;
+  serverCertificate: string;
+}
+
+/**
+ * Go's crypto/tls hostname check (matchHostnames): a leading "*" label matches exactly one label,
+ * with no minimum label count; Node's own check refuses SANs such as "*.org" that Go accepts.
+ */
+function goCheckServerIdentity(host: string, cert: PeerCertificate): Error | undefined {
+  const sans = (cert.subjectaltname ?? '')
+    .split(', ')
+    .filter((s) => s.startsWith('DNS:'))
+    .map((s) => s.slice(4).toLowerCase());
+  const h = host.toLowerCase().replace(/\.$/, '').split('.');
+  for (const san of sans) {
+    const p = san.split('.');
+    if (p.length !== h.length) continue;
+    if (p.every((label, i) => (i === 0 && label === '*') || label === h[i])) return undefined;
+  }
+  return checkServerIdentity(host, cert);
+}
+
+/** HTTP/2 over TLS (roundtripper H2Protocol). */
+function roundTripH2(
+  addr: string,
+  r: Request,
+  tls: TLSOptions,
+  extraHeaders: Record<string, string>,
+): Promise<RoundTrip> {
+  return new Promise((resolve, reject) => {
+    const session = h2connect(`https://${addr}`, {
+      servername: tls.serverName,
+      ca: tls.serverCertificate,
+      checkServerIdentity: goCheckServerIdentity,
+    });
+    session.on('error', reject);
+    const headers: Record<string, string> = {
+      ':method': r.Method || 'GET',
+      ':path': r.Path || '/',
+      ':authority': r.Host || addr,
+    };
+    for (const [k, v] of Object.entries({ ...extraHeaders, ...(r.Headers ?? {}) })) headers[k.toLowerCase()] = v;
+    // A request without body ends its stream with the headers (Node does so for GET by itself).
+    const req = session.request(headers, { endStream: !r.Body });
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error('request timed out')));
+    let head: Record<string, string | string[] | undefined> = {};
+    const chunks: Buffer[] = [];
+    req.on('response', (h) => {
+      head = h;
+    });
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', (err) => {
+      session.close();
+      reject(err);
+    });
+    req.on('end', () => {
+      session.close();
+      const text = Buffer.concat(chunks).toString('utf8');
+      const resHeaders: Record<string, string[]> = {};
+      for (const [k, v] of Object.entries(head)) {
+        if (!k.startsWith(':') && v !== undefined) resHeaders[k] = Array.isArray(v) ? v : [String(v)];
+      }
+      let captured: CapturedRequest = {
+        path: '',
+        host: '',
+        method: r.Method || 'GET',
+        proto: '',
+        headers: {},
+        namespace: '',
+        pod: '',
+        httpPort: '',
+      };
+      if (head['content-type'] === 'application/json') {
+        try {
+          captured = JSON.parse(text) as CapturedRequest;
+        } catch (err) {
+          reject(new Error(`unexpected error reading response: ${(err as Error).message}`));
+          return;
+        }
+      }
+      resolve({
+        req: captured,
+        res: {
+          statusCode: Number(head[':status']),
+          protocol: 'HTTP/2.0',
+          headers: resHeaders,
+          body: text,
+          redirect: null,
+        },
+      });
+    });
+    if (r.Body) req.end(r.Body);
+  });
+}
+
 /** One request to host:port (the Gateway address), as roundtripper.CaptureRoundTrip makes it. */
-export function roundTrip(addr: string, r: Request, extraHeaders: Record<string, string> = {}): Promise<RoundTrip> {
+export function roundTrip(
+  addr: string,
+  r: Request,
+  extraHeaders: Record<string, string> = {},
+  tls?: TLSOptions,
+): Promise<RoundTrip> {
+  if (tls && r.Protocol === 'HTTP/2') return roundTripH2(addr, r, tls, extraHeaders);
   const i = addr.lastIndexOf(':');
   const hostname = addr.slice(0, i);
   const port = Number(addr.slice(i + 1));
   const method = r.Method || 'GET';
   const headers: Record<string, string> = {
     // Go's URL host: the port is left out only when it is the scheme's default (CalculateHost).
-    host: r.Host || (port === 80 ? hostname : addr),
+    host: r.Host || (port === (tls ? 443 : 80) ? hostname : addr),
     'user-agent': 'Go-http-client/1.1',
     ...extraHeaders,
   };
@@ -94,8 +200,12 @@ export function roundTrip(addr: string, r: Request, extraHeaders: Record<string,
   const body = r.Body ?? '';
   if (body !== '') headers['content-length'] = String(Buffer.byteLength(body));
   return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: hostname, port, method, path: r.Path || '/', headers, agent: false, setHost: false },
+    const send = tls ? httpsRequest : httpRequest;
+    const tlsOptions = tls
+      ? { servername: tls.serverName, ca: tls.serverCertificate, checkServerIdentity: goCheckServerIdentity }
+      : {};
+    const req = send(
+      { host: hostname, port, method, path: r.Path || '/', headers, agent: false, setHost: false, ...tlsOptions },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -131,7 +241,7 @@ export function roundTrip(addr: string, r: Request, extraHeaders: Record<string,
               return;
             }
             // Go's resp.Location() resolves relative to the request URL.
-            const u = new URL(loc, `http://${addr}${r.Path || '/'}`);
+            const u = new URL(loc, `${tls ? 'https' : 'http'}://${addr}${r.Path || '/'}`);
             redirect = {
               Scheme: u.protocol.replace(/:$/, ''),
               Host: u.hostname.replace(/^\[|\]$/g, ''),
@@ -297,7 +407,7 @@ function echoSetHeader(e: ExpectedResponse): Record<string, string> {
 export async function expectResponse(
   addr: string,
   expected: ExpectedResponse,
-  opts: WaitOptions & { scheme?: string; defaultPorts?: { http: number; https: number } } = {},
+  opts: WaitOptions & { scheme?: string; defaultPorts?: { http: number; https: number }; tls?: TLSOptions } = {},
 ): Promise<void> {
   const threshold = opts.threshold ?? REQUIRED_CONSECUTIVE_SUCCESSES;
   const deadline = Date.now() + (opts.timeoutMs ?? MAX_TIME_TO_CONSISTENCY_MS);
@@ -308,8 +418,14 @@ export async function expectResponse(
     attempts++;
     let problem: string | null;
     try {
-      const rt = await roundTrip(addr, expected.Request, echoSetHeader(expected));
-      problem = compareRoundTrip(expected.Request, rt, expected, opts.scheme, opts.defaultPorts);
+      const rt = await roundTrip(addr, expected.Request, echoSetHeader(expected), opts.tls);
+      problem = compareRoundTrip(
+        expected.Request,
+        rt,
+        expected,
+        opts.scheme ?? (opts.tls ? 'https' : 'http'),
+        opts.defaultPorts,
+      );
     } catch (err) {
       problem = `request failed: ${(err as Error).message}`;
     }
