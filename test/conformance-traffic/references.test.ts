@@ -147,3 +147,5 @@ test.todo('HTTPRouteInvalidParentRefNotMatchingListenerPort: status-only upstrea
 test.todo('HTTPRouteInvalidParentRefNotMatchingSectionName: status-only upstream; see test/conformance');
 test.todo('HTTPRouteInvalidParentRefSectionNameNotMatchingPort: status-only upstream; see test/conformance');
 test.todo('HTTPRouteObservedGenerationBump: status-only upstream; see test/conformance');
+test.todo('GatewayWithAttachedRoutes: status-only upstream (attachedRoutes counts); see test/conformance');
+test.todo('GatewayWithAttachedRoutesWithPort8080: status-only upstream; see test/conformance');
