@@ -87,12 +87,25 @@ export interface EnvOptions {
   replicas?: Record<string, number>;
 }
 
+/**
+ * A free port for a listener, drawn below Linux's ephemeral range (32768-60999) so that the many
+ * port-0 binds of backends and clients, here and in concurrent test files, cannot take it between
+ * this check and the moment `serve` binds it.
+ */
 async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
+  for (let i = 0; i < 100; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const s = createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.listen(port, '0.0.0.0', () => resolve(true));
+    });
+    if (ok) {
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+      return port;
+    }
+  }
+  throw new Error('no free port found in 20000-31999');
 }
 
 const REQUEST_LINE = /(?:^|\r\n)([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/g;
@@ -324,7 +337,13 @@ export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
         version = v;
         return true;
       });
-      env.status = (await getJson('/status')) ?? {};
+      // Status must describe the same version (pool addresses can move when Gateways come and go).
+      await waitFor('status of the new version', async () => {
+        const st = await getJson('/status');
+        if (!st || String(st.version ?? '') !== version) return false;
+        env.status = st;
+        return true;
+      });
     },
     port: mapPort,
     gatewayAddr(gw: NN, originalPort = 80): string {
