@@ -3,9 +3,9 @@
 // this (listenerset.ts); finalize (finalize.ts) writes status once routes have been counted.
 
 import type { Gateway, GatewayAddress, Listener, ListenerSet, Resource } from '../api/types.ts';
-import { ANY_ADDRESS, type AddressVerdicts, analyzeAddresses } from './addresses.ts';
 import type { ClusterIR, GatewayIR } from '../ir/types.ts';
 import { compareResources } from '../provider/snapshot.ts';
+import { type AddressVerdicts, ANY_ADDRESS, analyzeAddresses } from './addresses.ts';
 import type { CertificateResolver } from './certificates.ts';
 import { ConditionType, condition } from './conditions.ts';
 import { GATEWAY_GROUP, type GatewayContext, type TranslateContext } from './context.ts';
@@ -207,7 +207,10 @@ export function translateGateways(
 ): GatewayState[] {
   const out: GatewayState[] = [];
   const ordered = ctx.snapshot.list<Gateway>('Gateway').sort(compareByAge);
-  const pool = addressPool(ctx, ordered.filter((gw) => classes.has(gw.spec?.gatewayClassName ?? '')));
+  const pool = addressPool(
+    ctx,
+    ordered.filter((gw) => classes.has(gw.spec?.gatewayClassName ?? '')),
+  );
   for (const gw of ordered) {
     const cls = classes.get(gw.spec?.gatewayClassName ?? '');
     if (!cls) continue;

@@ -47,7 +47,10 @@ export class ReferenceGrantIndex {
       );
       if (!fromOk) continue;
       const toOk = spec.to.some(
-        (t) => (t.group ?? '') === to.group && t.kind === to.kind && (t.name === undefined || t.name === '' || t.name === to.name),
+        (t) =>
+          (t.group ?? '') === to.group &&
+          t.kind === to.kind &&
+          (t.name === undefined || t.name === '' || t.name === to.name),
       );
       if (toOk) return true;
     }
