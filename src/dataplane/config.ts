@@ -2,10 +2,11 @@
 // their start and keep it, so a swap never changes what an in-flight request sees.
 import type { ClusterIR, HTTPRouteIR, IR, ListenerIR, RedirectIR, RetryIR, SessionPersistenceIR } from '../ir/types.ts';
 import { compileChain, type FilterChain, type FilterCompileContext } from './filters/index.ts';
-import { compileHostTable, type HostTable } from './router/hosts.ts';
+import { compileHostTable, type HostTable, lookupHost, normalizeHost } from './router/hosts.ts';
 import { compileRouteTable, type RouteTable } from './router/compile.ts';
 import { compilePortTLS, type PortTLS } from './https.ts';
 import { Cluster, type PoolRegistry } from './upstream/cluster.ts';
+import type { L4PortPlan } from './l4/serve.ts';
 
 export const ACTION_FORWARD = 0;
 export const ACTION_REDIRECT = 1;
@@ -65,6 +66,16 @@ export interface PortConfig {
   readonly tls: PortTLS | null;
   /** Label for connection hooks: the listener name when the port has one listener, else "port/<n>". */
   readonly connectionLabel: string;
+  /**
+   * HTTPS ports shared with TLS listeners: which SNI names go to the layer-4 path (true) rather
+   * than HTTPS termination. null on ports without TLS listeners.
+   */
+  readonly sniSplit: SNISplit | null;
+}
+
+export interface SNISplit {
+  readonly listeners: HostTable<boolean>;
+  readonly byAddress: Map<string, HostTable<boolean>> | null;
 }
 
 export interface CompiledIR {
@@ -72,6 +83,68 @@ export interface CompiledIR {
   readonly clusters: Map<string, Cluster>;
   /** Listener names that could not be served (unsupported protocol), with the reason. */
   readonly unsupported: { listener: string; port: number; reason: string }[];
+  /** TCP and TLS ports (a TLS port shared with HTTPS listeners is in `ports` too, with sniSplit). */
+  readonly l4: Map<number, L4PortPlan>;
+  readonly udp: Map<number, L4PortPlan>;
+  /** Every ClusterIR by name, for the layer-4 listeners. */
+  readonly clusterIRs: Map<string, ClusterIR>;
+}
+
+/** Whether a TLS ClientHello with `sni` (undefined: none) goes to the layer-4 path. */
+export function sniToL4(split: SNISplit, localAddress: string, sni: string | undefined): boolean {
+  const table = split.byAddress === null ? split.listeners : (split.byAddress.get(localAddress) ?? split.listeners);
+  const hit = sni === undefined || sni === '' ? table.any : lookupHost(table, normalizeHost(sni));
+  return hit === true;
+}
+
+interface Entry {
+  l: ListenerIR;
+  addresses: string[];
+}
+
+/**
+ * Groups a port's listeners by Gateway address: Gateways with addresses only see connections to
+ * those addresses (their own listeners first, then the address-less ones); address-less ones see all.
+ */
+function groupByAddress<T>(entries: Entry[], values: T[]): { any: T[]; byAddress: Map<string, T[]> | null } {
+  const anyIdx = entries.flatMap((e, i) => (e.addresses.length === 0 ? [i] : []));
+  const addresses = new Set(entries.flatMap((e) => e.addresses));
+  let byAddress: Map<string, T[]> | null = null;
+  if (addresses.size > 0) {
+    byAddress = new Map();
+    for (const a of addresses) {
+      const own = entries.flatMap((e, i) => (e.addresses.includes(a) ? [i] : []));
+      byAddress.set(
+        a,
+        [...own, ...anyIdx].map((i) => values[i]!),
+      );
+    }
+  }
+  return { any: anyIdx.map((i) => values[i]!), byAddress };
+}
+
+function l4Plan(port: number, entries: Entry[]): L4PortPlan {
+  const g = groupByAddress(
+    entries,
+    entries.map((e) => e.l),
+  );
+  return {
+    port,
+    protocol: entries[0]!.l.protocol,
+    listeners: g.any,
+    byAddress: g.byAddress,
+    names: entries.map((e) => e.l.name),
+    label: entries.length === 1 ? entries[0]!.l.name : 'port/' + port,
+  };
+}
+
+function push(map: Map<number, Entry[]>, e: Entry): void {
+  let list = map.get(e.l.port);
+  if (list === undefined) {
+    list = [];
+    map.set(e.l.port, list);
+  }
+  list.push(e);
 }
 
 /** The listeners a connection to `localAddress` can reach. */
@@ -153,21 +226,50 @@ export function compileIR(
     }
   }
   // Per port: each listener with the addresses of its Gateway (empty = every local address).
-  const byPort = new Map<number, { l: ListenerIR; addresses: string[] }[]>();
+  const byPort = new Map<number, Entry[]>();
+  const l4ByPort = new Map<number, Entry[]>();
+  const udpByPort = new Map<number, Entry[]>();
   const unsupported: CompiledIR['unsupported'] = [];
   for (const gw of ir.gateways) {
     for (const l of gw.listeners) {
-      if (l.protocol !== 'HTTP' && !(l.protocol === 'HTTPS' && l.tls?.mode !== 'Passthrough')) {
-        unsupported.push({ listener: l.name, port: l.port, reason: 'protocol ' + l.protocol + ' is not served yet' });
-        continue;
-      }
-      let list = byPort.get(l.port);
-      if (list === undefined) {
-        list = [];
-        byPort.set(l.port, list);
-      }
-      list.push({ l, addresses: gw.addresses });
+      const e = { l, addresses: gw.addresses };
+      if (l.protocol === 'HTTP' || (l.protocol === 'HTTPS' && l.tls?.mode !== 'Passthrough')) push(byPort, e);
+      else if (l.protocol === 'TCP' || l.protocol === 'TLS') push(l4ByPort, e);
+      else if (l.protocol === 'UDP') push(udpByPort, e);
+      else unsupported.push({ listener: l.name, port: l.port, reason: 'protocol ' + l.protocol + ' is not served' });
     }
+  }
+  // TCP-based listeners of different families on one port: only HTTPS + TLS can share it (by SNI).
+  // The translator reports other mixes as conflicts; should one reach here, the layer-4 side loses.
+  const mixed = new Set<number>();
+  for (const [port, l4] of l4ByPort) {
+    const http = byPort.get(port);
+    if (http === undefined) continue;
+    const shareable = http.every((e) => e.l.protocol === 'HTTPS') && l4.every((e) => e.l.protocol === 'TLS');
+    if (shareable) {
+      mixed.add(port);
+      continue;
+    }
+    for (const e of l4) {
+      unsupported.push({
+        listener: e.l.name,
+        port,
+        reason: 'protocol ' + e.l.protocol + ' cannot share port ' + port + ' with HTTP listeners',
+      });
+    }
+    l4ByPort.delete(port);
+  }
+  for (const [port, entries] of l4ByPort) {
+    // TCP and TLS do not share a port (the translator rejects it); TCP listeners are then not served.
+    const protocol = entries[0]!.l.protocol;
+    for (const e of entries) {
+      if (e.l.protocol === protocol) continue;
+      unsupported.push({ listener: e.l.name, port, reason: 'protocols TCP and TLS cannot share port ' + port });
+    }
+    l4ByPort.set(
+      port,
+      entries.filter((e) => e.l.protocol === protocol),
+    );
   }
   const ports = new Map<number, PortConfig>();
   for (const [port, entries] of byPort) {
@@ -175,16 +277,25 @@ export function compileIR(
     const compiled = entries.map(
       (e) => [e.l.hostname, compileListener(e.l, clusters)] as [string | null, CompiledListener],
     );
-    // Gateways with addresses only see connections to those addresses; address-less ones see all.
-    const anyIdx = entries.flatMap((e, i) => (e.addresses.length === 0 ? [i] : []));
-    const addresses = new Set(entries.flatMap((e) => e.addresses));
+    const g = groupByAddress(entries, compiled);
     let byAddress: Map<string, HostTable<CompiledListener>> | null = null;
-    if (addresses.size > 0) {
+    if (g.byAddress !== null) {
       byAddress = new Map();
-      for (const a of addresses) {
-        const own = entries.flatMap((e, i) => (e.addresses.includes(a) ? [i] : []));
-        byAddress.set(a, compileHostTable([...own, ...anyIdx].map((i) => compiled[i]!)));
+      for (const [a, list] of g.byAddress) byAddress.set(a, compileHostTable(list));
+    }
+    let sniSplit: SNISplit | null = null;
+    if (mixed.has(port)) {
+      const all = [...entries, ...l4ByPort.get(port)!];
+      const s = groupByAddress(
+        all,
+        all.map((e) => [e.l.hostname, e.l.protocol === 'TLS'] as [string | null, boolean]),
+      );
+      let split: Map<string, HostTable<boolean>> | null = null;
+      if (s.byAddress !== null) {
+        split = new Map();
+        for (const [a, list] of s.byAddress) split.set(a, compileHostTable(list));
       }
+      sniSplit = { listeners: compileHostTable(s.any), byAddress: split };
     }
     // Listeners sharing a port share its protocol (the translator rejects mixes); HTTPS wins if mixed.
     const https = listeners.some((l) => l.protocol === 'HTTPS');
@@ -192,14 +303,21 @@ export function compileIR(
       port,
       version,
       portLabel: 'port/' + port,
-      listeners: compileHostTable(anyIdx.map((i) => compiled[i]!)),
+      listeners: compileHostTable(g.any),
       byAddress,
       protocol: https ? 'HTTPS' : 'HTTP',
       tls: https ? compilePortTLS(listeners) : null,
       connectionLabel: listeners.length === 1 ? listeners[0]!.name : 'port/' + port,
+      sniSplit,
     });
   }
-  return { ports, clusters, unsupported };
+  const l4 = new Map<number, L4PortPlan>();
+  for (const [port, entries] of l4ByPort) l4.set(port, l4Plan(port, entries));
+  const udp = new Map<number, L4PortPlan>();
+  for (const [port, entries] of udpByPort) udp.set(port, l4Plan(port, entries));
+  const clusterIRs = new Map<string, ClusterIR>();
+  for (const gw of ir.gateways) for (const c of gw.clusters) if (!clusterIRs.has(c.name)) clusterIRs.set(c.name, c);
+  return { ports, clusters, unsupported, l4, udp, clusterIRs };
 }
 
 function reuseOrCreate(

@@ -1,10 +1,14 @@
-// The data plane's public API: apply IR versions, serve HTTP/1.1, h2c, gRPC and WebSocket on the
-// ports the IR names, and close gracefully.
+// The data plane's public API: apply IR versions, serve HTTP/1.1, h2c, gRPC and WebSocket, and
+// TCP, TLS (passthrough and terminate) and UDP on the ports the IR names, and close gracefully.
 import net from 'node:net';
 import tls from 'node:tls';
 import type http2 from 'node:http2';
-import type { IR } from '../ir/types.ts';
-import { compileIR, listenersFor, type PortConfig } from './config.ts';
+import type { ClusterIR, IR } from '../ir/types.ts';
+import { compileIR, listenersFor, type PortConfig, sniToL4 } from './config.ts';
+import { bindTCP, bindUDP, createL4Port, type L4Port, type L4PortPlan, type UDPPort } from './l4/serve.ts';
+import type { L4ConfigError, L4Options } from './l4/tcp.ts';
+import type { UDPOptions } from './l4/udp.ts';
+import { ClientHelloPeeker } from './tls/clienthello.ts';
 import { clientAddress } from './forwarding.ts';
 import { tickClock } from './clock.ts';
 import { H1ServerConnection } from './http1/connection.ts';
@@ -33,12 +37,16 @@ export interface DataPlaneOptions {
    */
   reusePort?: boolean;
   logger?: Logger;
+  /** TCP and TLS listeners: timeouts and limits (defaults in l4/tcp.ts). */
+  l4?: Omit<L4Options, 'observer'>;
+  /** UDP listeners: session idle timeout and limit (defaults in l4/udp.ts). */
+  udp?: Omit<UDPOptions, 'observer'>;
 }
 
 export interface ListenerError {
   listener: string;
   port: number;
-  /** EADDRINUSE, EACCES, ... */
+  /** EADDRINUSE, EACCES, ...; ETLSCONFIG (unusable certificates), EUNSUPPORTED (cannot be served). */
   code: string;
   message: string;
 }
@@ -62,21 +70,44 @@ const DEFAULT_GRACE_MS = 10_000;
 
 interface BoundPort {
   readonly state: PortState;
+  /** The listening server: the TLS server, or on ports shared with TLS listeners a plain one. */
   readonly server: net.Server;
+  /** The TLS server that terminates HTTPS (certificates are swapped on it); null on HTTP ports. */
+  readonly secure: tls.Server | null;
   h2: http2.Http2Server | null;
   address: string;
   /** Server kind: a port whose kind changes between versions must be rebound. */
   readonly kind: string;
+  /** Ports shared by HTTPS and TLS listeners: the TLS listeners' side. */
+  readonly l4: L4Port | null;
+}
+
+/** A TCP or TLS port without HTTPS listeners. */
+interface BoundL4 {
+  readonly l4: L4Port;
+  readonly server: net.Server;
+  protocol: string;
+  readonly address: string;
+}
+
+interface BoundUDP {
+  readonly udp: UDPPort;
+  readonly address: string;
 }
 
 function portKind(c: PortConfig): string {
   if (c.tls === null) return 'http';
-  return (c.tls.requestCert ? 'https+mtls|' : 'https|') + c.tls.alpn.join(',');
+  return (c.tls.requestCert ? 'https+mtls|' : 'https|') + c.tls.alpn.join(',') + (c.sniSplit !== null ? '|sni' : '');
 }
 
-function listenerNames(ir: IR, port: number): string[] {
+const CLIENT_HELLO_TIMEOUT_MS = 10_000;
+
+/** Listeners on a TCP port (udp false) or a UDP port (udp true). */
+function listenerNames(ir: IR, port: number, udp = false): string[] {
   const out: string[] = [];
-  for (const gw of ir.gateways) for (const l of gw.listeners) if (l.port === port) out.push(l.name);
+  for (const gw of ir.gateways) {
+    for (const l of gw.listeners) if (l.port === port && (l.protocol === 'UDP') === udp) out.push(l.name);
+  }
   return out;
 }
 
@@ -98,6 +129,12 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
   const registry = new PoolRegistry();
   const ports = new Map<number, BoundPort>();
   const retiring = new Set<BoundPort>();
+  const l4Ports = new Map<number, BoundL4>();
+  const udpPorts = new Map<number, BoundUDP>();
+  // Layer-4 ports removed by a version, still draining.
+  const retiringL4 = new Set<Promise<void>>();
+  const l4Options: L4Options = { ...options.l4, observer };
+  const udpOptions: UDPOptions = { ...options.udp, observer };
   let clusters = new Map<string, Cluster>();
   let version: string | null = null;
   let closing = false;
@@ -118,7 +155,11 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
   }, 1000);
   sweeper.unref();
 
-  function bind(config: PortConfig): Promise<BoundPort> {
+  function bind(
+    config: PortConfig,
+    l4Plan: L4PortPlan | undefined,
+    l4Clusters: Map<string, ClusterIR>,
+  ): Promise<BoundPort> {
     const state: PortState = {
       port: config.port,
       config,
@@ -143,9 +184,11 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       new H1ServerConnection(socket, state);
     };
     let server: net.Server;
+    let secure: tls.Server | null = null;
+    let l4: L4Port | null = null;
     const t = config.tls;
     if (t !== null) {
-      server = tls.createServer(
+      server = secure = tls.createServer(
         {
           ...(t.fallbackPem ?? {}),
           ALPNProtocols: t.alpn,
@@ -160,12 +203,17 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       );
       // Handshake failures are the client's problem; keep them out of the error path.
       server.on('tlsClientError', () => {});
+      if (config.sniSplit !== null && l4Plan !== undefined) {
+        // Shared with TLS listeners: a plain server peeks the ClientHello and hands the socket on.
+        l4 = createL4Port(l4Plan, l4Clusters, l4Options);
+        server = net.createServer({ noDelay: true }, (socket) => splitBySNI(bound, socket));
+      }
     } else {
       // No half-open connections: a client FIN means the client is gone (as in Envoy), in-flight
       // requests are reset and recorded with DC.
       server = net.createServer({ noDelay: true }, accept);
     }
-    const bound: BoundPort = { state, server, h2: null, address: bindAddress, kind: portKind(config) };
+    const bound: BoundPort = { state, server, secure, h2: null, address: bindAddress, kind: portKind(config), l4 };
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port: config.port, host: bindAddress, reusePort, backlog: 1024 }, () => {
@@ -174,6 +222,49 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
         resolve(bound);
       });
     });
+  }
+
+  /**
+   * Ports shared by HTTPS and TLS listeners: reads the ClientHello (the bytes stay in the socket),
+   * then passes the socket to the TLS listeners' side when its SNI names one of them, else to HTTPS.
+   */
+  function splitBySNI(bound: BoundPort, socket: net.Socket): void {
+    if (bound.state.draining) {
+      socket.destroy();
+      return;
+    }
+    // Whoever takes the socket adds its own handler; until then errors only end it.
+    socket.on('error', () => socket.destroy());
+    const peeker = new ClientHelloPeeker();
+    const timer = setTimeout(() => socket.destroy(), CLIENT_HELLO_TIMEOUT_MS);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      socket.removeListener('close', cleanup);
+    };
+    const onData = (chunk: Buffer): void => {
+      const r = peeker.push(chunk);
+      if (r.status === 'need-more') return;
+      cleanup();
+      socket.pause();
+      socket.unshift(peeker.buffered);
+      const split = bound.state.config.sniSplit;
+      const l4 = bound.l4;
+      if (
+        r.status === 'ok' &&
+        split !== null &&
+        l4 !== null &&
+        sniToL4(split, clientAddress(socket.localAddress), r.hello.sni)
+      ) {
+        l4.handle(socket);
+        socket.resume();
+        return;
+      }
+      // HTTPS names, and bytes that are no ClientHello (HTTPS fails the handshake as it would alone).
+      bound.secure!.emit('connection', socket);
+    };
+    socket.on('data', onData);
+    socket.on('close', cleanup);
   }
 
   function acceptTLS(state: PortState, socket: tls.TLSSocket, accept: (s: net.Socket) => void): void {
@@ -204,9 +295,28 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
   async function closePort(p: BoundPort, graceMs: number): Promise<void> {
     p.state.draining = true;
     const closed = new Promise<void>((r) => p.server.close(() => r()));
-    await drainConnections(p.state.connections, graceMs);
+    await Promise.all([drainConnections(p.state.connections, graceMs), p.l4?.close(graceMs)]);
     p.h2?.close();
     await closed;
+  }
+
+  async function closeL4(b: BoundL4, graceMs: number): Promise<void> {
+    // server.close() stops accepting at once (the port can be bound again); connections drain.
+    const closed = new Promise<void>((r) => b.server.close(() => r()));
+    await b.l4.close(graceMs);
+    await closed;
+  }
+
+  function retire(p: Promise<void>): void {
+    retiringL4.add(p);
+    void p.finally(() => retiringL4.delete(p));
+  }
+
+  function reportL4(errors: ListenerError[], port: number, list: readonly L4ConfigError[]): void {
+    for (const e of list) {
+      errors.push({ listener: e.listener, port, code: 'ETLSCONFIG', message: e.message });
+      logger.error('listener not served', { listener: e.listener, port, message: e.message });
+    }
   }
 
   async function doApply(ir: IR, v: string): Promise<ApplyResult> {
@@ -216,6 +326,29 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
     const errors: ListenerError[] = [];
     for (const u of compiled.unsupported) {
       logger.warn('listener not served', u);
+      errors.push({ listener: u.listener, port: u.port, code: 'EUNSUPPORTED', message: u.reason });
+    }
+    const l4Clusters = compiled.clusterIRs;
+    // TCP/TLS ports served without HTTPS (a TLS port shared with HTTPS is served by the HTTPS port).
+    const l4Only = new Map<number, L4PortPlan>();
+    for (const [port, plan] of compiled.l4) if (!compiled.ports.has(port)) l4Only.set(port, plan);
+    // Removed ports stop accepting first (a port may change family, e.g. HTTP to TCP, and must be
+    // free before it is bound again); their connections drain in the background.
+    for (const [port, p] of ports) {
+      if (compiled.ports.has(port)) continue;
+      ports.delete(port);
+      retiring.add(p);
+      void closePort(p, DEFAULT_GRACE_MS).finally(() => retiring.delete(p));
+    }
+    for (const [port, b] of l4Ports) {
+      if (l4Only.has(port)) continue;
+      l4Ports.delete(port);
+      retire(closeL4(b, DEFAULT_GRACE_MS));
+    }
+    for (const [port, b] of udpPorts) {
+      if (compiled.udp.has(port)) continue;
+      udpPorts.delete(port);
+      retire(b.udp.close());
     }
     // Existing ports: swap the table in place (sockets stay open, the port is never rebound).
     const rebinding: Promise<void>[] = [];
@@ -223,43 +356,78 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       const p = ports.get(port);
       if (p === undefined) continue;
       if (p.kind !== portKind(config)) {
-        // HTTP <-> HTTPS (or client-certificate requests) changed: a different server is needed.
+        // HTTP <-> HTTPS (or client-certificate requests, or sharing with TLS) changed: a different
+        // server is needed.
         ports.delete(port);
         rebinding.push(closePort(p, 0));
         continue;
       }
       p.state.config = config;
       const t = config.tls;
-      if (t?.fallbackPem) (p.server as tls.Server).setSecureContext(t.fallbackPem);
+      if (t?.fallbackPem) p.secure?.setSecureContext(t.fallbackPem);
+      const plan = compiled.l4.get(port);
+      if (p.l4 !== null && plan !== undefined) reportL4(errors, port, p.l4.update(plan, l4Clusters));
     }
+    for (const [port, plan] of l4Only) {
+      const b = l4Ports.get(port);
+      if (b === undefined) continue;
+      b.protocol = plan.protocol;
+      reportL4(errors, port, b.l4.update(plan, l4Clusters));
+    }
+    for (const [port, plan] of compiled.udp) udpPorts.get(port)?.udp.update(plan, l4Clusters);
     await Promise.all(rebinding);
     // New ports: bind; a failure is reported per listener and does not stop the others.
     const binds: Promise<void>[] = [];
+    const bindFailed = (port: number, udp: boolean) => (err: NodeJS.ErrnoException) => {
+      for (const listener of listenerNames(ir, port, udp)) {
+        errors.push({ listener, port, code: err.code ?? 'UNKNOWN', message: err.message });
+      }
+      logger.error('cannot listen', { port, udp, code: err.code, message: err.message });
+    };
     for (const [port, config] of compiled.ports) {
       if (ports.has(port)) continue;
       binds.push(
-        bind(config).then(
+        bind(config, compiled.l4.get(port), l4Clusters).then(
           (bound) => {
             ports.set(port, bound);
+            if (bound.l4 !== null) reportL4(errors, port, bound.l4.errors);
             logger.info('listening', { port, address: bindAddress });
           },
+          bindFailed(port, false),
+        ),
+      );
+    }
+    for (const [port, plan] of l4Only) {
+      if (l4Ports.has(port)) continue;
+      const l4 = createL4Port(plan, l4Clusters, l4Options);
+      binds.push(
+        bindTCP(port, bindAddress, reusePort, (socket) => l4.handle(socket)).then(
+          (server) => {
+            server.on('error', (err) => logger.error('listener error', { port, error: String(err) }));
+            l4Ports.set(port, { l4, server, protocol: plan.protocol, address: bindAddress });
+            reportL4(errors, port, l4.errors);
+            logger.info('listening', { port, address: bindAddress, protocol: plan.protocol });
+          },
           (err: NodeJS.ErrnoException) => {
-            for (const listener of listenerNames(ir, port)) {
-              errors.push({ listener, port, code: err.code ?? 'UNKNOWN', message: err.message });
-            }
-            logger.error('cannot listen', { port, code: err.code, message: err.message });
+            void l4.close(0);
+            bindFailed(port, false)(err);
           },
         ),
       );
     }
-    await Promise.all(binds);
-    // Removed ports: stop accepting and drain in the background.
-    for (const [port, p] of ports) {
-      if (compiled.ports.has(port)) continue;
-      ports.delete(port);
-      retiring.add(p);
-      void closePort(p, DEFAULT_GRACE_MS).finally(() => retiring.delete(p));
+    for (const [port, plan] of compiled.udp) {
+      if (udpPorts.has(port)) continue;
+      binds.push(
+        bindUDP(plan, l4Clusters, bindAddress, reusePort, udpOptions).then(
+          (udp) => {
+            udpPorts.set(port, { udp, address: bindAddress });
+            logger.info('listening', { port, address: bindAddress, protocol: 'UDP' });
+          },
+          bindFailed(port, true),
+        ),
+      );
     }
+    await Promise.all(binds);
     clusters = compiled.clusters;
     for (const [name, c] of previous) if (clusters.get(name) !== c) c.stop();
     sweep();
@@ -278,9 +446,14 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       return version;
     },
     listening() {
-      return [...ports.values()]
-        .map((p) => ({ port: p.state.port, protocol: p.state.config.protocol, address: p.address }))
-        .sort((a, b) => a.port - b.port);
+      const out: { port: number; protocol: string; address: string }[] = [];
+      for (const p of ports.values()) {
+        const protocol = p.state.config.protocol + (p.l4 !== null ? '+TLS' : '');
+        out.push({ port: p.state.port, protocol, address: p.address });
+      }
+      for (const [port, b] of l4Ports) out.push({ port, protocol: b.protocol, address: b.address });
+      for (const [port, b] of udpPorts) out.push({ port, protocol: 'UDP', address: b.address });
+      return out.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
     },
     async close(opts?: { graceMs?: number }): Promise<void> {
       if (closing) return;
@@ -292,7 +465,16 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       const all = [...ports.values(), ...retiring];
       retiring.clear();
       ports.clear();
-      await Promise.all(all.map((p) => closePort(p, graceMs)));
+      const l4 = [...l4Ports.values()];
+      const udp = [...udpPorts.values()];
+      l4Ports.clear();
+      udpPorts.clear();
+      await Promise.all([
+        ...all.map((p) => closePort(p, graceMs)),
+        ...l4.map((b) => closeL4(b, graceMs)),
+        ...udp.map((b) => b.udp.close()),
+        ...retiringL4,
+      ]);
       for (const c of clusters.values()) c.stop();
       registry.destroyAll();
     },

@@ -21,6 +21,7 @@ async function connectionPair(): Promise<{ client: net.Socket; conn: H1ServerCon
       protocol: 'HTTP',
       tls: null,
       connectionLabel: 'port/0',
+      sniSplit: null,
     },
     ctx: { observer: noopObserver, logger: { error() {} } },
     connections: new Set(),
