@@ -174,6 +174,46 @@ test('TLS passthrough listener: SNI picks the TLSRoute, each backend presents it
   }
 });
 
+test('TLS Terminate listener: the handshake ends at the gateway, plaintext reaches the TLSRoute backend; bad certificates are reported', async () => {
+  const dp = createDataPlane({ bindAddress: '127.0.0.1' });
+  const port = await freePort();
+  const terminate = (certificates: ReturnType<typeof certIR>[]): IR =>
+    ir(
+      gateway(
+        [
+          {
+            name: 'default/gw/term',
+            sectionName: 'term',
+            port,
+            protocol: 'TLS',
+            hostname: 'www.example.com',
+            tls: { mode: 'Terminate', certificates },
+            tlsRoutes: [l4route('TLSRoute/default/t', [['a', 1]], ['www.example.com'])],
+          },
+        ],
+        [cluster('a', [upA.port])],
+      ),
+    );
+  try {
+    assert.deepEqual((await dp.apply(terminate([certIR(certWeb, ['www.example.com'])]), 'v1')).errors, []);
+    const c = LineClient.tls(port, { servername: 'www.example.com', ca: ca.caPem });
+    // The plain backend saw no TLS (no SNI): the gateway terminated it.
+    await c.waitFor(/hello A - -\n/);
+    c.socket.destroy();
+    const bad = await dp.apply(
+      terminate([
+        { source: 'default/bad', certPem: 'not a certificate', keyPem: 'nope', dnsNames: ['www.example.com'] },
+      ]),
+      'v2',
+    );
+    assert.equal(bad.errors.length, 1);
+    assert.equal(bad.errors[0]!.listener, 'default/gw/term');
+    assert.equal(bad.errors[0]!.code, 'ETLSCONFIG');
+  } finally {
+    await dp.close({ graceMs: 0 });
+  }
+});
+
 test('UDP listener: a datagram round trip through the UDPRoute; TCP on the same port number is another socket', async () => {
   const echo = await udpEcho();
   const obs = new RecordingObserver();

@@ -1,0 +1,197 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: JSON from the admin API is probed field by field
+// `portunus serve` with TCP, TLS (Passthrough) and UDP listeners: TCPRoute, TLSRoute and UDPRoute
+// (v1alpha2, as most manifests in the wild say) to Services with EndpointSlices at local echo
+// servers. Traffic goes through, and /status says the Gateway, its listeners and the routes are
+// Accepted and Programmed.
+
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { echoUpstream, LineClient } from '../dataplane/l4/helpers.ts';
+import { makeCA } from '../dataplane/tls/certs.ts';
+import { freePort, getJson, spawnServe, tempDir, waitFor } from './harness.ts';
+
+function service(name: string, port: number, protocol: 'TCP' | 'UDP'): string {
+  return `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+  namespace: default
+spec:
+  ports:
+    - name: p
+      port: ${port}
+      protocol: ${protocol}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ${name}-1
+  namespace: default
+  labels:
+    kubernetes.io/service-name: ${name}
+addressType: IPv4
+ports:
+  - name: p
+    port: ${port}
+    protocol: ${protocol}
+endpoints:
+  - addresses: ["127.0.0.1"]
+    conditions:
+      ready: true
+`;
+}
+
+function route(kind: string, name: string, section: string, svc: string, port: number, hostnames?: string[]): string {
+  return `apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: ${kind}
+metadata:
+  name: ${name}
+  namespace: default
+spec:
+  parentRefs:
+    - name: l4
+      sectionName: ${section}${hostnames ? `\n  hostnames: [${hostnames.map((h) => JSON.stringify(h)).join(', ')}]` : ''}
+  rules:
+    - backendRefs:
+        - name: ${svc}
+          port: ${port}
+`;
+}
+
+async function udpEcho(): Promise<{ port: number; socket: dgram.Socket }> {
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (m, r) => socket.send(Buffer.concat([Buffer.from('echo:'), m]), r.port, r.address));
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  return { port: socket.address().port, socket };
+}
+
+function udpRoundTrip(port: number, text: string): Promise<string> {
+  const c = dgram.createSocket('udp4');
+  return new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => {
+      c.close();
+      reject(new Error('no UDP reply'));
+    }, 1000);
+    c.on('message', (m) => {
+      clearTimeout(t);
+      c.close();
+      resolve(m.toString());
+    });
+    c.send(text, port, '127.0.0.1');
+  });
+}
+
+function condition(conditions: any[] | undefined, type: string): string | undefined {
+  return conditions?.find((c: any) => c.type === type)?.status;
+}
+
+test('serve: TCP, TLS passthrough and UDP listeners carry traffic and are Accepted/Programmed in /status', async () => {
+  const ca = makeCA('serve-l4-ca');
+  const tcpUp = await echoUpstream('T');
+  const tlsA = await echoUpstream('TA', ca.issue('a.example.com', ['DNS:a.example.com']));
+  const tlsB = await echoUpstream('TB', ca.issue('b.example.com', ['DNS:b.example.com']));
+  const udpUp = await udpEcho();
+  const { dir, cleanup } = await tempDir();
+  // TCP and UDP on one port number: different transports, both served.
+  const l4Port = await freePort();
+  const tlsPort = await freePort();
+  const manifests = [
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: portunus
+spec:
+  controllerName: portunus.dev/gateway-controller
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: l4
+  namespace: default
+spec:
+  gatewayClassName: portunus
+  listeners:
+    - name: tcp
+      protocol: TCP
+      port: ${l4Port}
+    - name: udp
+      protocol: UDP
+      port: ${l4Port}
+    - name: tls
+      protocol: TLS
+      port: ${tlsPort}
+      tls:
+        mode: Passthrough
+`,
+    service('tcp-echo', tcpUp.port, 'TCP'),
+    service('tls-a', tlsA.port, 'TCP'),
+    service('tls-b', tlsB.port, 'TCP'),
+    service('udp-echo', udpUp.port, 'UDP'),
+    route('TCPRoute', 'tcp', 'tcp', 'tcp-echo', tcpUp.port),
+    route('TLSRoute', 'tls-a', 'tls', 'tls-a', tlsA.port, ['a.example.com']),
+    route('TLSRoute', 'tls-b', 'tls', 'tls-b', tlsB.port, ['b.example.com']),
+    route('UDPRoute', 'udp', 'udp', 'udp-echo', udpUp.port),
+  ];
+  await writeFile(join(dir, 'all.yaml'), manifests.join('---\n'));
+  const serve = await spawnServe({ args: ['-f', dir, '--bind-address', '127.0.0.1'] });
+  try {
+    const status = await waitFor('ready', async () => {
+      const s = await getJson(`${serve.admin}/status`);
+      return s.ready ? s : undefined;
+    });
+    assert.deepEqual(status.applyErrors, []);
+    const gw = status.resources.find((r: any) => r.kind === 'Gateway' && r.metadata.name === 'l4');
+    assert.equal(condition(gw.status.conditions, 'Accepted'), 'True', JSON.stringify(gw.status));
+    assert.equal(condition(gw.status.conditions, 'Programmed'), 'True', JSON.stringify(gw.status));
+    for (const name of ['tcp', 'udp', 'tls']) {
+      const l = gw.status.listeners.find((x: any) => x.name === name);
+      assert.equal(condition(l.conditions, 'Accepted'), 'True', JSON.stringify(l));
+      assert.equal(condition(l.conditions, 'Programmed'), 'True', JSON.stringify(l));
+      assert.equal(l.attachedRoutes, name === 'tls' ? 2 : 1, JSON.stringify(l));
+    }
+    for (const [kind, name] of [
+      ['TCPRoute', 'tcp'],
+      ['TLSRoute', 'tls-a'],
+      ['TLSRoute', 'tls-b'],
+      ['UDPRoute', 'udp'],
+    ]) {
+      const r = status.resources.find((x: any) => x.kind === kind && x.metadata.name === name);
+      const parent = r.status.parents[0];
+      assert.equal(condition(parent.conditions, 'Accepted'), 'True', `${kind}/${name}: ${JSON.stringify(r.status)}`);
+      assert.equal(
+        condition(parent.conditions, 'ResolvedRefs'),
+        'True',
+        `${kind}/${name}: ${JSON.stringify(r.status)}`,
+      );
+    }
+    const listening = status.listening.map((l: any) => `${l.port}/${l.protocol}`).sort();
+    assert.deepEqual(listening, [`${l4Port}/TCP`, `${l4Port}/UDP`, `${tlsPort}/TLS`].sort());
+
+    const tcp = LineClient.tcp(l4Port);
+    assert.equal(await tcp.backend(), 'T');
+    tcp.socket.write('ping\n');
+    await tcp.waitFor(/ping\n/);
+    tcp.socket.destroy();
+
+    for (const [sni, name] of [
+      ['a.example.com', 'TA'],
+      ['b.example.com', 'TB'],
+    ] as const) {
+      const c = LineClient.tls(tlsPort, { servername: sni, ca: ca.caPem });
+      await c.waitFor(new RegExp(`hello ${name} ${sni.replaceAll('.', '\\.')}`));
+      c.socket.destroy();
+    }
+
+    // UDP is lossy by nature: a lost datagram is retried, a wrong answer fails.
+    const reply = await waitFor('a UDP reply', () => udpRoundTrip(l4Port, 'hi').catch(() => undefined), 5_000);
+    assert.equal(reply, 'echo:hi');
+  } finally {
+    await serve.stop();
+    await Promise.all([tcpUp.close(), tlsA.close(), tlsB.close()]);
+    udpUp.socket.close();
+    await cleanup();
+  }
+});
