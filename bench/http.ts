@@ -246,7 +246,10 @@ async function main(): Promise<void> {
       scenarios: results,
       reload: reload.map((r) => ({ ...r, targetP99Ms: RELOAD_TARGET_P99_MS })),
     };
-    writeFileSync(o.json, `${JSON.stringify(doc, null, 2)}\n`);
+    // Three decimals are plenty for any figure here and keep the committed file readable.
+    const rounded = (_k: string, v: unknown) =>
+      typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v;
+    writeFileSync(o.json, `${JSON.stringify(doc, rounded, 2)}\n`);
     process.stdout.write(`\nresults: ${o.json}\n`);
   }
 }
