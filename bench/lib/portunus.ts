@@ -1,7 +1,7 @@
 // Portunus under test: `portunus serve -f DIR` on generated Gateway API manifests that send
 // everything to the upstream. Also used by the reload measurement (reload.ts).
 
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import {
@@ -208,6 +208,22 @@ export function serveHasFlag(root: string, flag: string): boolean {
   return helpText.includes(flag);
 }
 
+/**
+ * Whether bin/portunus.js will run the compiled build: it does when dist/.build-stamp is at least
+ * as new as every file under src/ (the same rule as the bin script), and the two differ in
+ * startup time and memory.
+ */
+function runsBuild(): boolean {
+  const root = new URL('../../', import.meta.url);
+  const stamp = new URL('dist/.build-stamp', root);
+  if (!existsSync(stamp)) return false;
+  let newest = 0;
+  for (const e of readdirSync(new URL('src/', root), { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
+  }
+  return statSync(stamp).mtimeMs >= newest;
+}
+
 export const portunusDriver: ProxyDriver = {
   name: 'portunus',
   version() {
@@ -215,7 +231,7 @@ export const portunusDriver: ProxyDriver = {
       const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
         version: string;
       };
-      return `portunus/${pkg.version} (node ${process.version})`;
+      return `portunus/${pkg.version} (node ${process.version}, ${runsBuild() ? 'compiled dist/' : 'TypeScript sources'})`;
     } catch {
       return 'portunus';
     }

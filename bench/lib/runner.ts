@@ -2,9 +2,9 @@
 // its CPU time before and after, and its RSS after. The proxy is always stopped.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { type LoadResult, runLoad } from './load.ts';
 import { probe } from './probe.ts';
-import { performance } from 'node:perf_hooks';
 import { machineBusySeconds, rssBytes, selfAndReapedCpuSeconds, treeCpuSeconds } from './proc.ts';
 import type { ProxyDriver, RunContext, RunningProxy, Scenario } from './types.ts';
 
