@@ -10,13 +10,43 @@ export const GATEWAY_API_VERSION = 'v1.6';
 
 /**
  * Conformance features Portunus claims, sorted by name as the spec requires. Only features whose
- * behaviour the translator and data plane implement belong here.
+ * behaviour the translator and data plane implement, and that the conformance suites here exercise
+ * (status in test/conformance, traffic in test/conformance-traffic), belong here.
  */
 export const SUPPORTED_FEATURES: readonly string[] = [
+  'GRPCRoute',
+  'GRPCRouteNamedRouteRule',
   'Gateway',
+  'GatewayAddressEmpty',
+  'GatewayHTTPListenerIsolation',
   'GatewayPort8080',
   'GatewayStaticAddresses',
   'HTTPRoute',
+  'HTTPRoute303RedirectStatusCode',
+  'HTTPRoute307RedirectStatusCode',
+  'HTTPRoute308RedirectStatusCode',
+  'HTTPRouteBackendProtocolH2C',
+  'HTTPRouteBackendProtocolWebSocket',
+  'HTTPRouteBackendRequestHeaderModification',
+  'HTTPRouteBackendTimeout',
+  'HTTPRouteCORS',
+  'HTTPRouteHostRewrite',
+  'HTTPRouteMethodMatching',
+  'HTTPRouteNamedRouteRule',
+  'HTTPRouteParentRefPort',
+  'HTTPRoutePathRedirect',
+  'HTTPRoutePathRewrite',
+  'HTTPRoutePortRedirect',
+  'HTTPRouteQueryParamMatching',
+  'HTTPRouteRequestMirror',
+  'HTTPRouteRequestMultipleMirrors',
+  'HTTPRouteRequestPercentageMirror',
+  'HTTPRouteRequestTimeout',
+  'HTTPRouteResponseHeaderModification',
+  'HTTPRouteRetry',
+  'HTTPRouteRetryBackendTimeout',
+  'HTTPRouteRetryConnectionError',
+  'HTTPRouteSchemeRedirect',
   'ListenerSet',
   'ReferenceGrant',
 ].sort();
