@@ -215,9 +215,13 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
     }
     const bound: BoundPort = { state, server, secure, h2: null, address: bindAddress, kind: portKind(config), l4 };
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      const fail = (err: Error): void => {
+        void l4?.close(0);
+        reject(err);
+      };
+      server.once('error', fail);
       server.listen({ port: config.port, host: bindAddress, reusePort, backlog: 1024 }, () => {
-        server.removeListener('error', reject);
+        server.removeListener('error', fail);
         server.on('error', (err) => logger.error('listener error', { port: config.port, error: String(err) }));
         resolve(bound);
       });
@@ -351,15 +355,16 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       retire(b.udp.close());
     }
     // Existing ports: swap the table in place (sockets stay open, the port is never rebound).
-    const rebinding: Promise<void>[] = [];
     for (const [port, config] of compiled.ports) {
       const p = ports.get(port);
       if (p === undefined) continue;
       if (p.kind !== portKind(config)) {
         // HTTP <-> HTTPS (or client-certificate requests, or sharing with TLS) changed: a different
-        // server is needed.
+        // server is needed. The old one stops accepting now (closePort closes its socket before it
+        // awaits anything) and its connections drain in the background, as on a removed port.
         ports.delete(port);
-        rebinding.push(closePort(p, 0));
+        retiring.add(p);
+        void closePort(p, DEFAULT_GRACE_MS).finally(() => retiring.delete(p));
         continue;
       }
       p.state.config = config;
@@ -375,7 +380,6 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       reportL4(errors, port, b.l4.update(plan, l4Clusters));
     }
     for (const [port, plan] of compiled.udp) udpPorts.get(port)?.udp.update(plan, l4Clusters);
-    await Promise.all(rebinding);
     // New ports: bind; a failure is reported per listener and does not stop the others.
     const binds: Promise<void>[] = [];
     const bindFailed = (port: number, udp: boolean) => (err: NodeJS.ErrnoException) => {

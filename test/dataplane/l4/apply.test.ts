@@ -400,6 +400,70 @@ test('HTTPS and TLS passthrough on one port: passthrough SNI names reach the TLS
   }
 });
 
+test('a port moving from HTTPS alone to HTTPS + TLS passthrough: HTTPS keeps answering, passthrough starts', async () => {
+  const dp = createDataPlane({ bindAddress: '127.0.0.1' });
+  const port = await freePort();
+  const httpsListener: ListenerIR = {
+    name: 'default/gw/https',
+    sectionName: 'https',
+    port,
+    protocol: 'HTTPS',
+    hostname: 'www.example.com',
+    tls: { mode: 'Terminate', certificates: [certIR(certWeb, ['www.example.com'])] },
+    virtualHosts: [{ hostname: 'www.example.com', routes: [route({ action: forward('web') })] }],
+  };
+  const get = () =>
+    new Promise<string>((resolve, reject) => {
+      const req = https.get(
+        {
+          host: '127.0.0.1',
+          port,
+          servername: 'www.example.com',
+          headers: { host: 'www.example.com' },
+          ca: ca.caPem,
+          agent: false,
+        },
+        (r) => {
+          let b = '';
+          r.setEncoding('utf8');
+          r.on('data', (d: string) => {
+            b += d;
+          });
+          r.on('end', () => resolve(JSON.parse(b).backend));
+        },
+      );
+      req.on('error', reject);
+    });
+  try {
+    assert.deepEqual((await dp.apply(ir(gateway([httpsListener], [httpCluster('web', [web.port])])), 'v1')).errors, []);
+    assert.equal(await get(), 'web');
+    const before = LineClient.tls(port, { servername: 'a.example.com', rejectUnauthorized: false });
+    // HTTPS terminates it (fallback certificate) and answers HTTP: no passthrough yet.
+    before.socket.write('GET / HTTP/1.1\r\nhost: a.example.com\r\n\r\n');
+    await before.waitFor(/^HTTP\/1\.1 \d{3}/);
+    before.socket.destroy();
+    const res = await dp.apply(
+      ir(
+        gateway(
+          [
+            httpsListener,
+            passthrough(port, 'default/gw/pass', 'a.example.com', [l4route('TLSRoute/default/a', [['ta', 1]])]),
+          ],
+          [cluster('ta', [tlsA.port]), httpCluster('web', [web.port])],
+        ),
+      ),
+      'v2',
+    );
+    assert.deepEqual(res.errors, []);
+    assert.equal(await get(), 'web');
+    const c = LineClient.tls(port, { servername: 'a.example.com', ca: ca.caPem });
+    await c.waitFor(/hello TA a\.example\.com/);
+    c.socket.destroy();
+  } finally {
+    await dp.close({ graceMs: 0 });
+  }
+});
+
 test('Gateway addresses: a TCP connection reaches the listener of the Gateway that names its local address', async () => {
   const dp = createDataPlane({ bindAddress: '0.0.0.0' });
   const port = await freePort();
