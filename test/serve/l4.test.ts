@@ -2,16 +2,17 @@
 // `portunus serve` with TCP, TLS (Passthrough) and UDP listeners: TCPRoute, TLSRoute and UDPRoute
 // (v1alpha2, as most manifests in the wild say) to Services with EndpointSlices at local echo
 // servers. Traffic goes through, and /status says the Gateway, its listeners and the routes are
-// Accepted and Programmed.
+// Accepted and Programmed. HTTPS and TLS passthrough listeners share a port, split by SNI.
 
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { writeFile } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { echoUpstream, LineClient } from '../dataplane/l4/helpers.ts';
 import { makeCA } from '../dataplane/tls/certs.ts';
-import { freePort, getJson, spawnServe, tempDir, waitFor } from './harness.ts';
+import { freePort, getJson, spawnServe, startBackend, tempDir, waitFor } from './harness.ts';
 
 function service(name: string, port: number, protocol: 'TCP' | 'UDP'): string {
   return `apiVersion: v1
@@ -192,6 +193,123 @@ spec:
     await serve.stop();
     await Promise.all([tcpUp.close(), tlsA.close(), tlsB.close()]);
     udpUp.socket.close();
+    await cleanup();
+  }
+});
+
+test('serve: HTTPS and TLS passthrough listeners on one port are told apart by SNI', async () => {
+  const ca = makeCA('serve-mixed-ca');
+  const web = ca.issue('www.example.com', ['DNS:www.example.com']);
+  const tlsA = await echoUpstream('TA', ca.issue('a.example.com', ['DNS:a.example.com']));
+  const backend = await startBackend('web');
+  const { dir, cleanup } = await tempDir();
+  const port = await freePort();
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const manifests = [
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: portunus
+spec:
+  controllerName: portunus.dev/gateway-controller
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: web-cert
+  namespace: default
+type: kubernetes.io/tls
+data:
+  tls.crt: ${b64(web.certPem)}
+  tls.key: ${b64(web.keyPem)}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: l4
+  namespace: default
+spec:
+  gatewayClassName: portunus
+  listeners:
+    - name: https
+      protocol: HTTPS
+      port: ${port}
+      hostname: www.example.com
+      tls:
+        mode: Terminate
+        certificateRefs:
+          - name: web-cert
+    - name: tls
+      protocol: TLS
+      port: ${port}
+      hostname: a.example.com
+      tls:
+        mode: Passthrough
+`,
+    service('web', backend.port, 'TCP'),
+    service('tls-a', tlsA.port, 'TCP'),
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: web
+  namespace: default
+spec:
+  parentRefs:
+    - name: l4
+      sectionName: https
+  rules:
+    - backendRefs:
+        - name: web
+          port: ${backend.port}
+`,
+    route('TLSRoute', 'tls-a', 'tls', 'tls-a', tlsA.port, ['a.example.com']),
+  ];
+  await writeFile(join(dir, 'all.yaml'), manifests.join('---\n'));
+  const serve = await spawnServe({ args: ['-f', dir, '--bind-address', '127.0.0.1'] });
+  try {
+    const status = await waitFor('ready', async () => {
+      const s = await getJson(`${serve.admin}/status`);
+      return s.ready ? s : undefined;
+    });
+    assert.deepEqual(status.applyErrors, []);
+    const gw = status.resources.find((r: any) => r.kind === 'Gateway' && r.metadata.name === 'l4');
+    for (const name of ['https', 'tls']) {
+      const l = gw.status.listeners.find((x: any) => x.name === name);
+      assert.equal(condition(l.conditions, 'Programmed'), 'True', JSON.stringify(l));
+    }
+    assert.deepEqual(
+      status.listening.map((l: any) => `${l.port}/${l.protocol}`),
+      [`${port}/HTTPS+TLS`],
+    );
+    const c = LineClient.tls(port, { servername: 'a.example.com', ca: ca.caPem });
+    await c.waitFor(/hello TA a\.example\.com/);
+    c.socket.destroy();
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpsGet(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/x',
+          servername: 'www.example.com',
+          headers: { host: 'www.example.com' },
+          ca: ca.caPem,
+          agent: false,
+        },
+        (r) => {
+          let b = '';
+          r.setEncoding('utf8');
+          r.on('data', (d: string) => {
+            b += d;
+          });
+          r.on('end', () => resolve(b));
+        },
+      );
+      req.on('error', reject);
+    });
+    assert.equal(JSON.parse(body).backend, 'web');
+  } finally {
+    await serve.stop();
+    await Promise.all([tlsA.close(), backend.close()]);
     await cleanup();
   }
 });
