@@ -5,10 +5,17 @@ import tls from 'node:tls';
 import type http2 from 'node:http2';
 import type { ClusterIR, IR } from '../ir/types.ts';
 import { compileIR, listenersFor, type PortConfig, sniToL4 } from './config.ts';
-import { bindTCP, bindUDP, createL4Port, type L4Port, type L4PortPlan, type UDPPort } from './l4/serve.ts';
+import {
+  bindTCP,
+  bindUDP,
+  createL4Port,
+  type L4Port,
+  type L4PortPlan,
+  peekClientHello,
+  type UDPPort,
+} from './l4/serve.ts';
 import type { L4ConfigError, L4Options } from './l4/tcp.ts';
 import type { UDPOptions } from './l4/udp.ts';
-import { ClientHelloPeeker } from './tls/clienthello.ts';
 import { clientAddress } from './forwarding.ts';
 import { tickClock } from './clock.ts';
 import { H1ServerConnection } from './http1/connection.ts';
@@ -237,38 +244,17 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       socket.destroy();
       return;
     }
-    // Whoever takes the socket adds its own handler; until then errors only end it.
-    socket.on('error', () => socket.destroy());
-    const peeker = new ClientHelloPeeker();
-    const timer = setTimeout(() => socket.destroy(), CLIENT_HELLO_TIMEOUT_MS);
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      socket.removeListener('data', onData);
-      socket.removeListener('close', cleanup);
-    };
-    const onData = (chunk: Buffer): void => {
-      const r = peeker.push(chunk);
-      if (r.status === 'need-more') return;
-      cleanup();
-      socket.pause();
-      socket.unshift(peeker.buffered);
+    peekClientHello(socket, CLIENT_HELLO_TIMEOUT_MS, (sni) => {
       const split = bound.state.config.sniSplit;
       const l4 = bound.l4;
-      if (
-        r.status === 'ok' &&
-        split !== null &&
-        l4 !== null &&
-        sniToL4(split, clientAddress(socket.localAddress), r.hello.sni)
-      ) {
+      if (sni !== null && split !== null && l4 !== null && sniToL4(split, clientAddress(socket.localAddress), sni)) {
         l4.handle(socket);
         socket.resume();
         return;
       }
       // HTTPS names, and bytes that are no ClientHello (HTTPS fails the handshake as it would alone).
       bound.secure!.emit('connection', socket);
-    };
-    socket.on('data', onData);
-    socket.on('close', cleanup);
+    });
   }
 
   function acceptTLS(state: PortState, socket: tls.TLSSocket, accept: (s: net.Socket) => void): void {

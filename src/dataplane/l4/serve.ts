@@ -5,6 +5,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { ClusterIR, ListenerIR } from '../../ir/types.ts';
 import { clientAddress } from '../forwarding.ts';
+import { ClientHelloPeeker } from '../tls/clienthello.ts';
 import { createL4Listener, type L4ConfigError, type L4Listener, type L4Options } from './tcp.ts';
 import { createUDPListener, type UDPListener, type UDPOptions } from './udp.ts';
 
@@ -182,4 +183,36 @@ export async function bindUDP(
       return new Promise<void>((r) => socket.close(() => r()));
     },
   };
+}
+
+/**
+ * Reads a TLS ClientHello from an accepted socket without consuming it, then calls `take` with its
+ * SNI (undefined: none; null: the bytes are not a ClientHello that can be read). The socket is
+ * then paused with the bytes put back: `take` hands it on (a TLS server's 'connection' event, or a
+ * reader that resumes it). A socket that sends no complete hello within `timeoutMs` is closed.
+ */
+export function peekClientHello(
+  socket: net.Socket,
+  timeoutMs: number,
+  take: (sni: string | undefined | null) => void,
+): void {
+  // Whoever takes the socket adds its own handler; until then an error only ends it.
+  socket.on('error', () => socket.destroy());
+  const peeker = new ClientHelloPeeker();
+  const timer = setTimeout(() => socket.destroy(), timeoutMs);
+  const cleanup = (): void => {
+    clearTimeout(timer);
+    socket.removeListener('data', onData);
+    socket.removeListener('close', cleanup);
+  };
+  const onData = (chunk: Buffer): void => {
+    const r = peeker.push(chunk);
+    if (r.status === 'need-more') return;
+    cleanup();
+    socket.pause();
+    socket.unshift(peeker.buffered);
+    take(r.status === 'ok' ? r.hello.sni : null);
+  };
+  socket.on('data', onData);
+  socket.on('close', cleanup);
 }
