@@ -289,6 +289,38 @@ test('config swap: new TCP connections go to the new backend, an open one stays 
   }
 });
 
+test('a removed TCP port stops accepting at once while its open connection keeps flowing', async () => {
+  const dp = createDataPlane({ bindAddress: '127.0.0.1' });
+  const port = await freePort();
+  const other = await freePort();
+  try {
+    await dp.apply(
+      ir(gateway([tcpListener(port, l4route('TCPRoute/default/t', [['a', 1]]))], [cluster('a', [upA.port])])),
+      'v1',
+    );
+    const open = LineClient.tcp(port);
+    assert.equal(await open.backend(), 'A');
+    const res = await dp.apply(
+      ir(gateway([tcpListener(other, l4route('TCPRoute/default/t', [['b', 1]]))], [cluster('b', [upB.port])])),
+      'v2',
+    );
+    assert.deepEqual(res.errors, []);
+    assert.deepEqual(
+      dp.listening().map((l) => l.port),
+      [other],
+    );
+    const refused = LineClient.tcp(port);
+    await refused.closed;
+    assert.match(String(refused.error), /ECONNREFUSED/);
+    open.socket.write('after\n');
+    await open.waitFor(/after\n/);
+    open.socket.end();
+    await open.waitFor(/bye A 6\n/);
+  } finally {
+    await dp.close({ graceMs: 0 });
+  }
+});
+
 test('bind failure: a TCP port in use is reported for its listener while another TCP port serves', async () => {
   const blocker = net.createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
