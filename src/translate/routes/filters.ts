@@ -67,14 +67,23 @@ function pathModifier(p: HTTPPathModifier, scope: FilterScope, what: string): Pa
   return unsupported(`${what} path type "${p.type}" is not supported`);
 }
 
+const NO_FILTERS: CompiledFilters = Object.freeze({
+  filters: Object.freeze([]) as unknown as HTTPFilterIR[],
+  fail500: false,
+  invalid: null,
+});
+
 export function compileFilters(
   env: RouteEnv,
   filters: readonly HTTPRouteFilter[] | undefined,
   scope: FilterScope,
 ): CompiledFilters {
+  // Most rules and nearly all backendRefs have no filters: share one empty result (the IR is
+  // immutable, so the shared empty list is never written to).
+  if (!filters || filters.length === 0) return NO_FILTERS;
   const out: CompiledFilters = { filters: [], fail500: false, invalid: null };
   const known = scope.routeKind === 'GRPCRoute' ? GRPC_TYPES : HTTP_TYPES;
-  const list = filters ?? [];
+  const list = filters;
   if (list.some((f) => f.type === 'RequestRedirect') && list.some((f) => f.type === 'URLRewrite')) {
     out.invalid = {
       reason: 'IncompatibleFilters',
