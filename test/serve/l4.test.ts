@@ -5,12 +5,11 @@
 // Accepted and Programmed. HTTPS and TLS passthrough listeners share a port, split by SNI.
 
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { writeFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { echoUpstream, LineClient } from '../dataplane/l4/helpers.ts';
+import { echoUpstream, LineClient, udpEcho, udpRoundTrip } from '../dataplane/l4/helpers.ts';
 import { makeCA } from '../dataplane/tls/certs.ts';
 import { freePort, getJson, spawnServe, startBackend, tempDir, waitFor } from './harness.ts';
 
@@ -60,29 +59,6 @@ spec:
         - name: ${svc}
           port: ${port}
 `;
-}
-
-async function udpEcho(): Promise<{ port: number; socket: dgram.Socket }> {
-  const socket = dgram.createSocket('udp4');
-  socket.on('message', (m, r) => socket.send(Buffer.concat([Buffer.from('echo:'), m]), r.port, r.address));
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-  return { port: socket.address().port, socket };
-}
-
-function udpRoundTrip(port: number, text: string): Promise<string> {
-  const c = dgram.createSocket('udp4');
-  return new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => {
-      c.close();
-      reject(new Error('no UDP reply'));
-    }, 1000);
-    c.on('message', (m) => {
-      clearTimeout(t);
-      c.close();
-      resolve(m.toString());
-    });
-    c.send(text, port, '127.0.0.1');
-  });
 }
 
 function condition(conditions: any[] | undefined, type: string): string | undefined {
@@ -187,7 +163,7 @@ spec:
     }
 
     // UDP is lossy by nature: a lost datagram is retried, a wrong answer fails.
-    const reply = await waitFor('a UDP reply', () => udpRoundTrip(l4Port, 'hi').catch(() => undefined), 5_000);
+    const reply = await waitFor('a UDP reply', () => udpRoundTrip(l4Port, 'hi', 1000).catch(() => undefined), 5_000);
     assert.equal(reply, 'echo:hi');
   } finally {
     await serve.stop();

@@ -2,22 +2,23 @@
 // config swaps that keep open connections on their backend, bind failures reported per listener,
 // a port shared by HTTPS and TLS-passthrough listeners, Gateway addresses, and draining at close.
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import https from 'node:https';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { createDataPlane } from '../../../src/dataplane/index.ts';
 import type { ClusterIR, GatewayIR, IR, ListenerIR } from '../../../src/ir/types.ts';
-import { cluster as httpCluster, echoServer, type EchoServer, forward, freePort, route } from '../helpers.ts';
+import { type EchoServer, echoServer, forward, freePort, cluster as httpCluster, route } from '../helpers.ts';
 import { type CA, certIR, type Leaf, makeCA } from '../tls/certs.ts';
 import {
   cluster,
   echoUpstream,
-  l4route,
   LineClient,
+  l4route,
   RecordingObserver,
   tcpListener,
   type Upstream,
+  udpEcho,
+  udpRoundTrip,
   waitUntil,
 } from './helpers.ts';
 
@@ -85,29 +86,6 @@ function udpListener(port: number, clusterName: string): ListenerIR {
     hostname: null,
     udpRoute: l4route('UDPRoute/default/u', [[clusterName, 1]]),
   };
-}
-
-async function udpEcho(): Promise<{ port: number; socket: dgram.Socket }> {
-  const socket = dgram.createSocket('udp4');
-  socket.on('message', (m, r) => socket.send(Buffer.concat([Buffer.from('echo:'), m]), r.port, r.address));
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-  return { port: socket.address().port, socket };
-}
-
-function udpRoundTrip(port: number, text: string): Promise<string> {
-  const c = dgram.createSocket('udp4');
-  return new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => {
-      c.close();
-      reject(new Error('no UDP reply'));
-    }, 2000);
-    c.on('message', (m) => {
-      clearTimeout(t);
-      c.close();
-      resolve(m.toString());
-    });
-    c.send(text, port, '127.0.0.1');
-  });
 }
 
 test('TCP listener: proxies to the TCPRoute backend, listening() reports it, an access record is emitted', async () => {

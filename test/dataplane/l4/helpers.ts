@@ -1,4 +1,5 @@
 // Layer-4 test helpers: named echo upstreams (plain or TLS), a line-oriented client, IR builders.
+import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { AccessRecord, DataPlaneObserver } from '../../../src/dataplane/observer.ts';
@@ -207,4 +208,29 @@ export async function waitUntil(cond: () => boolean, ms = 3000): Promise<void> {
     if (Date.now() > deadline) throw new Error('condition not met within ' + ms + ' ms');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** A UDP upstream on loopback that answers every datagram with "echo:" + the datagram. */
+export async function udpEcho(): Promise<{ port: number; socket: dgram.Socket }> {
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (m, r) => socket.send(Buffer.concat([Buffer.from('echo:'), m]), r.port, r.address));
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  return { port: socket.address().port, socket };
+}
+
+/** Sends one datagram to 127.0.0.1:port and resolves with the first reply (rejects after timeoutMs). */
+export function udpRoundTrip(port: number, text: string, timeoutMs = 2000): Promise<string> {
+  const c = dgram.createSocket('udp4');
+  return new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => {
+      c.close();
+      reject(new Error('no UDP reply'));
+    }, timeoutMs);
+    c.on('message', (m) => {
+      clearTimeout(t);
+      c.close();
+      resolve(m.toString());
+    });
+    c.send(text, port, '127.0.0.1');
+  });
 }
