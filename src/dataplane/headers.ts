@@ -9,11 +9,6 @@ export function getHeader(headers: readonly string[], name: string): string | un
   return out;
 }
 
-export function hasHeader(headers: readonly string[], name: string): boolean {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
-  return false;
-}
-
 /** Replaces every line of `name` with one line carrying `value`. */
 export function setHeader(headers: string[], name: string, value: string): void {
   let found = false;
