@@ -290,12 +290,17 @@ export function compileIR(
         all,
         all.map((e) => [e.l.hostname, e.l.protocol === 'TLS'] as [string | null, boolean]),
       );
+      // An address with no HTTPS listener (only another Gateway's HTTPS shares the port number) sends
+      // every name to the layer-4 side, which closes what its TLS listeners do not serve: a name
+      // must never get another Gateway's certificate.
+      const table = (list: [string | null, boolean][]): HostTable<boolean> =>
+        compileHostTable(list.some((e) => !e[1]) ? list : [...list, [null, true]]);
       let split: Map<string, HostTable<boolean>> | null = null;
       if (s.byAddress !== null) {
         split = new Map();
-        for (const [a, list] of s.byAddress) split.set(a, compileHostTable(list));
+        for (const [a, list] of s.byAddress) split.set(a, table(list));
       }
-      sniSplit = { listeners: compileHostTable(s.any), byAddress: split };
+      sniSplit = { listeners: table(s.any), byAddress: split };
     }
     // Listeners sharing a port share its protocol (the translator rejects mixes); HTTPS wins if mixed.
     const https = listeners.some((l) => l.protocol === 'HTTPS');
