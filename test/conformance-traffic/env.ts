@@ -17,6 +17,7 @@
 //   backend received (upstream reads the mirror backends' logs for that).
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 import { type EchoServer, startEchoServer } from '../../src/echo/index.ts';
 import { type Doc, type NN, scenario } from '../conformance/harness.ts';
+import { startDNSServer, startTCPEchoServer, startUDPEchoServer } from './l4backends.ts';
 
 /** Loopback addresses `portunus serve` hands out to Gateways (Linux routes all of 127/8 locally). */
 export const ADDRESS_POOL = '127.0.0.10-127.0.0.250';
@@ -85,6 +87,13 @@ export interface EnvOptions {
   manifests: string[];
   /** Replicas per Service (default 1); key "namespace/name". */
   replicas?: Record<string, number>;
+  /**
+   * Back each Service with what its Deployment runs upstream instead of the HTTP echo everywhere
+   * (`l4backends.ts`): the TCP echo server (TCP_ECHO_SERVER; plain and TLS ports), the UDP echo
+   * server (UDP_ECHO_SERVER), CoreDNS, and the HTTP echo with TLS (TLS_SERVER_CERT). Used by the
+   * TLSRoute, TCPRoute and UDPRoute scenarios.
+   */
+  l4Backends?: boolean;
 }
 
 /**
@@ -102,10 +111,27 @@ async function freePort(): Promise<number> {
     });
     if (ok) {
       await new Promise<void>((resolve) => s.close(() => resolve()));
-      return port;
+      // UDP listeners use the same numbers: the port must be free for UDP too.
+      if (await udpFree(port)) return port;
     }
   }
   throw new Error('no free port found in 20000-31999');
+}
+
+async function udpFree(port: number): Promise<boolean> {
+  const u = createSocket('udp4');
+  const ok = await new Promise<boolean>((resolve) => {
+    u.once('error', () => resolve(false));
+    u.bind(port, '0.0.0.0', () => resolve(true));
+  });
+  await new Promise<void>((resolve) => {
+    try {
+      u.close(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
+  return ok;
 }
 
 const REQUEST_LINE = /(?:^|\r\n)([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/g;
@@ -206,6 +232,7 @@ export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
   const backends: Backend[] = [];
   const echoes: EchoServer[] = [];
   const relays: Server[] = [];
+  const closers: (() => Promise<void>)[] = [];
   const slices = new Map<string, Doc[]>();
   const seenSvc = new Set<string>();
   for (const svc of everything.filter((d) => d.kind === 'Service' && d.apiVersion === 'v1')) {
@@ -216,6 +243,13 @@ export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
     seenSvc.add(`${ns}/${name}`);
     const replicas = opts.replicas?.[`${ns}/${name}`] ?? 1;
     const list: Doc[] = [];
+    if (opts.l4Backends) {
+      const made = await startL4Backend(everything, svc, replicas, backends, closers);
+      if (made !== null) {
+        slices.set(`${ns}/${name}`, made);
+        continue;
+      }
+    }
     for (let i = 0; i < replicas; i++) {
       // The pod name prefix is the Deployment's name, which the upstream manifests make the app label.
       const pod = podName(app, i);
@@ -380,6 +414,7 @@ export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
       }
       await Promise.all(echoes.map((e) => e.close()));
       await Promise.all(relays.map((r) => new Promise<void>((resolve) => r.close(() => resolve()))));
+      await Promise.all(closers.map((c) => c()));
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -417,4 +452,118 @@ function baseLength(): number {
       }).length;
   }
   return baseLen;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer-4 backends (EnvOptions.l4Backends)
+
+type BackendKind = 'tcp' | 'udp' | 'dns' | 'https';
+
+function deploymentOf(docs: Doc[], svc: Doc): Doc | undefined {
+  const ns = svc.metadata.namespace ?? 'default';
+  const app = svc.spec?.selector?.app;
+  return docs.find(
+    (d) =>
+      d.kind === 'Deployment' &&
+      (d.metadata?.namespace ?? 'default') === ns &&
+      d.spec?.template?.metadata?.labels?.app === app,
+  );
+}
+
+function containerEnv(dep: Doc): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of (dep.spec?.template?.spec?.containers ?? []) as Doc[])
+    for (const e of (c.env ?? []) as Doc[]) if (typeof e.value === 'string') out.set(e.name, e.value);
+  return out;
+}
+
+function kindOf(dep: Doc): BackendKind | null {
+  const env = containerEnv(dep);
+  if (env.has('TCP_ECHO_SERVER')) return 'tcp';
+  if (env.has('UDP_ECHO_SERVER')) return 'udp';
+  const images = ((dep.spec?.template?.spec?.containers ?? []) as Doc[]).map((c) => String(c.image ?? ''));
+  if (images.some((i) => i.includes('/coredns/'))) return 'dns';
+  if (env.has('TLS_SERVER_CERT')) return 'https';
+  return null;
+}
+
+/** The certificate a Deployment mounts (its secret volume), from the scenario's Secrets. */
+function mountedCert(docs: Doc[], dep: Doc): { certPem: string; keyPem: string } | undefined {
+  const ns = dep.metadata?.namespace ?? 'default';
+  const volumes = (dep.spec?.template?.spec?.volumes ?? []) as Doc[];
+  const secretName = volumes.find((v) => v.secret?.secretName)?.secret?.secretName;
+  if (!secretName) return undefined;
+  const secret = docs.find(
+    (d) => d.kind === 'Secret' && (d.metadata?.namespace ?? 'default') === ns && d.metadata?.name === secretName,
+  );
+  const crt = secret?.data?.['tls.crt'];
+  const key = secret?.data?.['tls.key'];
+  if (typeof crt !== 'string' || typeof key !== 'string') return undefined;
+  return { certPem: Buffer.from(crt, 'base64').toString('utf8'), keyPem: Buffer.from(key, 'base64').toString('utf8') };
+}
+
+/**
+ * Starts the backend a Service's Deployment runs upstream (null: plain HTTP echo, the default path)
+ * and returns its EndpointSlices: one per replica, each Service port mapped by targetPort to the
+ * server's own port (tcp-backend: 3000 plain, 8443 TLS).
+ */
+async function startL4Backend(
+  docs: Doc[],
+  svc: Doc,
+  replicas: number,
+  backends: Backend[],
+  closers: (() => Promise<void>)[],
+): Promise<Doc[] | null> {
+  const dep = deploymentOf(docs, svc);
+  const kind = dep ? kindOf(dep) : null;
+  if (!dep || kind === null) return null;
+  const ns = svc.metadata.namespace ?? 'default';
+  const name = svc.metadata.name as string;
+  const service = containerEnv(dep).get('SERVICE_NAME') ?? name;
+  const tlsPort = Number(containerEnv(dep).get('TLS_PORT') ?? 8443);
+  const out: Doc[] = [];
+  for (let i = 0; i < replicas; i++) {
+    const pod = podName(dep.metadata.name, i);
+    let portFor: (target: number) => number;
+    let main: number;
+    if (kind === 'tcp') {
+      const s = await startTCPEchoServer({ namespace: ns, service, pod }, mountedCert(docs, dep));
+      closers.push(() => s.close());
+      main = s.plainPort;
+      portFor = (t) => (t === tlsPort && s.tlsPort !== null ? s.tlsPort : s.plainPort);
+    } else if (kind === 'udp' || kind === 'dns') {
+      const s = kind === 'udp' ? await startUDPEchoServer({ namespace: ns, service, pod }) : await startDNSServer();
+      closers.push(() => s.close());
+      main = s.port;
+      portFor = () => s.port;
+    } else {
+      const cert = mountedCert(docs, dep);
+      const echo = await startEchoServer({
+        host: '127.0.0.1',
+        port: 0,
+        namespace: ns,
+        pod,
+        service: name,
+        ...(cert ? { tls: cert } : {}),
+      });
+      closers.push(() => echo.close());
+      main = echo.port;
+      portFor = () => echo.port;
+    }
+    backends.push({ namespace: ns, service: name, pod, port: main, seen: [] });
+    out.push({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `${name}-${i}`, namespace: ns, labels: { 'kubernetes.io/service-name': name } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: pod } }],
+      ports: ((svc.spec?.ports ?? []) as Doc[]).map((p) => ({
+        ...(p.name ? { name: p.name } : {}),
+        port: portFor(typeof p.targetPort === 'number' ? p.targetPort : p.port),
+        protocol: p.protocol ?? 'TCP',
+        ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
+      })),
+    });
+  }
+  return out;
 }

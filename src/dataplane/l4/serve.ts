@@ -132,23 +132,54 @@ export function bindTCP(
   });
 }
 
-// UDP has no per-datagram local address on a wildcard socket, so one group serves the port: the
-// group of the bind address when a Gateway names it, else the address-less one, else the first.
-function udpListeners(plan: L4PortPlan, bindAddress: string): ListenerIR[] {
-  const own = plan.byAddress?.get(bindAddress);
-  if (own !== undefined) return own;
-  if (plan.listeners.length > 0 || plan.byAddress === null) return plan.listeners;
-  return plan.byAddress.values().next().value ?? [];
+// UDP has no per-datagram local address on a wildcard socket, and a reply sent from one leaves
+// with whatever source address the kernel picks, which a connected client drops. So when Gateways
+// on the port name addresses and the bind address is a wildcard, each address gets its own socket
+// (the kernel delivers to the most specific bound socket), and a wildcard socket serves the
+// address-less Gateways, if any. With a specific bind address one socket serves that address's group.
+function udpGroups(plan: L4PortPlan, bindAddress: string): Map<string, ListenerIR[]> {
+  const wildcard = bindAddress === '0.0.0.0' || bindAddress === '::';
+  if (plan.byAddress === null) return new Map([[bindAddress, plan.listeners]]);
+  if (!wildcard) {
+    const own = plan.byAddress.get(bindAddress);
+    return new Map([[bindAddress, own ?? plan.listeners]]);
+  }
+  const out = new Map<string, ListenerIR[]>(plan.byAddress);
+  if (plan.listeners.length > 0) out.set(bindAddress, plan.listeners);
+  return out;
 }
 
 export interface UDPPort {
+  /** The first bound socket (the only one unless Gateways on the port name addresses). */
   readonly socket: dgram.Socket;
   readonly listener: UDPListener;
-  update(plan: L4PortPlan, clusters: Map<string, ClusterIR>): void;
+  /** Bound address → its socket and listener. */
+  readonly sockets: ReadonlyMap<string, { socket: dgram.Socket; listener: UDPListener }>;
+  /** New sessions use `plan`; addresses that appear are bound, those that go away are closed. */
+  update(plan: L4PortPlan, clusters: Map<string, ClusterIR>): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Binds a UDP socket on `host:port` and serves the plan's UDPRoute on it. */
+async function bindUDPSocket(port: number, host: string, reusePort: boolean, shared: boolean): Promise<dgram.Socket> {
+  // reuseAddr lets specific-address sockets and a wildcard one hold the same port.
+  const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reusePort, reuseAddr: shared });
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: Error) => {
+      socket.close();
+      reject(err);
+    };
+    socket.once('error', fail);
+    socket.bind(port, host, () => {
+      socket.removeListener('error', fail);
+      resolve();
+    });
+  });
+  // A send error (ICMP unreachable on some systems) must not take the port down.
+  socket.on('error', () => {});
+  return socket;
+}
+
+/** Binds the UDP socket(s) of a port on `host` and serves the plan's UDPRoutes on them. */
 export async function bindUDP(
   plan: L4PortPlan,
   clusters: Map<string, ClusterIR>,
@@ -156,31 +187,56 @@ export async function bindUDP(
   reusePort: boolean,
   options: UDPOptions,
 ): Promise<UDPPort> {
-  const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reusePort });
-  await new Promise<void>((resolve, reject) => {
-    const fail = (err: Error) => {
-      socket.close();
-      reject(err);
-    };
-    socket.once('error', fail);
-    socket.bind(plan.port, host, () => {
-      socket.removeListener('error', fail);
-      resolve();
-    });
-  });
-  // A send error (ICMP unreachable on some systems) must not take the port down.
-  socket.on('error', () => {});
-  const listener = createUDPListener({ listeners: udpListeners(plan, host), clusters }, socket, options);
-  socket.on('message', (msg, rinfo) => listener.handleMessage(msg, rinfo));
+  const bound = new Map<string, { socket: dgram.Socket; listener: UDPListener }>();
+  const shared = host === '0.0.0.0' || host === '::';
+  const open = async (address: string, list: ListenerIR[], c: Map<string, ClusterIR>): Promise<void> => {
+    let socket: dgram.Socket;
+    try {
+      socket = await bindUDPSocket(plan.port, address, reusePort, shared);
+    } catch (err) {
+      // A Gateway address this host does not have: no datagram can arrive for it (as on TCP, where
+      // the wildcard socket never sees a connection to it).
+      if (address !== host && (err as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') return;
+      throw err;
+    }
+    const listener = createUDPListener({ listeners: list, clusters: c }, socket, options);
+    socket.on('message', (msg, rinfo) => listener.handleMessage(msg, rinfo));
+    bound.set(address, { socket, listener });
+  };
+  const shut = (address: string): Promise<void> => {
+    const b = bound.get(address);
+    if (b === undefined) return Promise.resolve();
+    bound.delete(address);
+    b.listener.close();
+    return new Promise<void>((r) => b.socket.close(() => r()));
+  };
+  try {
+    for (const [address, list] of udpGroups(plan, host)) await open(address, list, clusters);
+  } catch (err) {
+    await Promise.all([...bound.keys()].map(shut));
+    throw err;
+  }
+  const first = bound.values().next().value;
+  if (first === undefined)
+    throw Object.assign(new Error('no local address to bind UDP port ' + plan.port), { code: 'EADDRNOTAVAIL' });
   return {
-    socket,
-    listener,
-    update(p, c) {
-      listener.update({ listeners: udpListeners(p, host), clusters: c });
+    socket: first.socket,
+    listener: first.listener,
+    sockets: bound,
+    async update(p, c) {
+      const next = udpGroups(p, host);
+      const gone = [...bound.keys()].filter((a) => !next.has(a));
+      await Promise.all(gone.map(shut));
+      const failures: Error[] = [];
+      for (const [address, list] of next) {
+        const b = bound.get(address);
+        if (b !== undefined) b.listener.update({ listeners: list, clusters: c });
+        else await open(address, list, c).catch((err: Error) => failures.push(err));
+      }
+      if (failures.length > 0) throw failures[0];
     },
-    close() {
-      listener.close();
-      return new Promise<void>((r) => socket.close(() => r()));
+    async close() {
+      await Promise.all([...bound.keys()].map(shut));
     },
   };
 }
