@@ -2,30 +2,27 @@
 // The connection finds the end of the head ("\r\n\r\n") and hands the complete head here, so
 // parsing is one pass over bytes that are all present. Anything ambiguous is rejected, because a
 // proxy that reads a message differently from the server behind it enables request smuggling.
+//
+// What is accepted, in short (test/testdata/http1/smuggling.ts holds the vectors):
+// - lines end in CRLF only: a bare CR or bare LF anywhere in a head is a 400, as is obs-fold;
+// - one Content-Length header with digits only (leading zeros allowed); repeated, listed, signed
+//   or empty values are 400;
+// - Transfer-Encoding on requests is exactly "chunked" (case-insensitive); other codings before
+//   it are 501, a list not ending in chunked is 400, as is chunked in HTTP/1.0 or next to
+//   Content-Length;
+// - exactly one Host in HTTP/1.1 (at most one in 1.0), with URI authority characters only;
+// - request line: a token method, one SP, an origin-, absolute- (http/https, no userinfo),
+//   asterisk- (OPTIONS) or authority-form (CONNECT) target without "#", one SP, HTTP/1.0 or 1.1
+//   (another well-formed version is 505).
+import { DEFAULT_HTTP1_LIMITS, type Http1Limits } from './limits.ts';
+import { CR, HOSTCHAR, HTAB, HttpParseError, LF, SP, TARGET, TCHAR, VCHAR } from './syntax.ts';
 
-export class HttpParseError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
+export { type ChunkSink, ChunkedDecoder } from './chunked.ts';
+export { HttpParseError } from './syntax.ts';
 
+/** Upstream response heads: size and field count (requests use Http1Limits). */
 export const MAX_HEAD_BYTES = 64 * 1024;
 export const MAX_HEADER_COUNT = 200;
-
-// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-const TCHAR = new Uint8Array(256);
-for (let c = 0; c < 256; c++) {
-  const ch = String.fromCharCode(c);
-  if (/[A-Za-z0-9!#$%&'*+\-.^_`|~]/.test(ch)) TCHAR[c] = 1;
-}
-// field-vchar / SP / HTAB, obs-text allowed (0x80-0xff); CTLs (incl. NUL, CR, LF) and DEL are not.
-const VCHAR = new Uint8Array(256);
-for (let c = 0; c < 256; c++) if (c === 9 || (c >= 0x20 && c !== 0x7f)) VCHAR[c] = 1;
-// request-target: visible ASCII only (no SP, no CTL, no obs-text).
-const TARGET = new Uint8Array(256);
-for (let c = 0x21; c < 0x7f; c++) TARGET[c] = 1;
 
 // Buffer#latin1Slice is the fast path behind toString('latin1'), without argument normalisation.
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
@@ -33,12 +30,8 @@ function latin1(buf: Buffer, start: number, end: number): string {
   return (buf as Latin1Buffer).latin1Slice(start, end);
 }
 
-const ABSOLUTE_FORM = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]/;
-
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HTAB = 9;
+// Only for targets not in origin-form (rare): scheme "://" authority without userinfo, then path.
+const ABSOLUTE_FORM = /^https?:\/\/[^/?@]+(?:[/?]|$)/i;
 
 export interface RequestHead {
   method: string;
@@ -78,6 +71,8 @@ interface FieldInfo {
   chunked: boolean;
   /** Transfer-Encoding present but not ending in chunked. */
   teOther: boolean;
+  /** A coding other than chunked came before the final chunked ("gzip, chunked"). */
+  teLayered: boolean;
   connClose: boolean;
   connKeepAlive: boolean;
   connUpgrade: boolean;
@@ -92,6 +87,7 @@ function newFieldInfo(): FieldInfo {
     contentLength: -1,
     chunked: false,
     teOther: false,
+    teLayered: false,
     connClose: false,
     connKeepAlive: false,
     connUpgrade: false,
@@ -103,7 +99,10 @@ function newFieldInfo(): FieldInfo {
 }
 
 function parseContentLength(value: string, info: FieldInfo, status: number): void {
-  // Digits only; a list of identical values ("5, 5") is tolerated by RFC 9110 but rejected here.
+  // Digits only, one header. RFC 9110 §8.6 lets a recipient accept repeated identical values
+  // ("5, 5" or the header twice); they are rejected here, as llhttp does, because a peer that
+  // takes the first or the last of differing copies is exactly what smuggling needs.
+  if (info.contentLength !== -1) throw new HttpParseError(status, 'repeated content-length');
   if (value.length === 0 || value.length > 15) throw new HttpParseError(status, 'invalid content-length');
   let n = 0;
   for (let i = 0; i < value.length; i++) {
@@ -111,20 +110,26 @@ function parseContentLength(value: string, info: FieldInfo, status: number): voi
     if (c < 0 || c > 9) throw new HttpParseError(status, 'invalid content-length');
     n = n * 10 + c;
   }
-  if (info.contentLength !== -1 && info.contentLength !== n)
-    throw new HttpParseError(status, 'conflicting content-length');
   info.contentLength = n;
 }
 
 function parseTransferEncoding(value: string, info: FieldInfo, status: number): void {
   // Only the final coding frames the message. Anything after "chunked" (including a second
   // "chunked", possibly from a repeated header) and empty list elements are rejected outright.
+  if (info.chunked) throw new HttpParseError(status, 'transfer coding after chunked');
+  if (value.length === 7 && value.toLowerCase() === 'chunked') {
+    if (info.teOther) info.teLayered = true;
+    info.chunked = true;
+    info.teOther = false;
+    return;
+  }
   const codings = value.toLowerCase().split(',');
   for (let i = 0; i < codings.length; i++) {
     const c = codings[i]!.trim();
     if (c === '') throw new HttpParseError(status, 'invalid transfer-encoding');
     if (info.chunked) throw new HttpParseError(status, 'transfer coding after chunked');
     if (c === 'chunked') {
+      if (info.teOther) info.teLayered = true;
       info.chunked = true;
       info.teOther = false;
     } else {
@@ -151,7 +156,15 @@ function parseConnection(value: string, info: FieldInfo): void {
  * Parses header fields from `pos` up to `end` (the index of the CRLF that ends the head).
  * Every line must end in CRLF; obs-fold, bare CR/LF, invalid name chars and CTLs in values are errors.
  */
-function parseFields(buf: Buffer, pos: number, end: number, out: string[], info: FieldInfo, status: number): void {
+function parseFields(
+  buf: Buffer,
+  pos: number,
+  end: number,
+  out: string[],
+  info: FieldInfo,
+  status: number,
+  maxCount: number,
+): void {
   let count = 0;
   while (pos < end) {
     const c0 = buf[pos]!;
@@ -182,7 +195,7 @@ function parseFields(buf: Buffer, pos: number, end: number, out: string[], info:
     if (buf[pos + 1] !== LF) throw new HttpParseError(status, 'bare CR');
     const value = latin1(buf, valueStart, valueEnd);
     pos += 2;
-    if (++count > MAX_HEADER_COUNT) throw new HttpParseError(431, 'too many headers');
+    if (++count > maxCount) throw new HttpParseError(431, 'too many headers');
     out.push(name, value);
     switch (name.length) {
       case 4:
@@ -208,28 +221,30 @@ function parseFields(buf: Buffer, pos: number, end: number, out: string[], info:
 }
 
 function parseVersion(buf: Buffer, pos: number, status: number): number {
-  // "HTTP/1.0" or "HTTP/1.1" exactly.
-  if (
-    buf[pos] !== 72 ||
-    buf[pos + 1] !== 84 ||
-    buf[pos + 2] !== 84 ||
-    buf[pos + 3] !== 80 ||
-    buf[pos + 4] !== 47 ||
-    buf[pos + 5] !== 49 ||
-    buf[pos + 6] !== 46
-  ) {
+  // "HTTP/1.0" or "HTTP/1.1"; another well-formed "HTTP/x.y" is 505 (requests), anything else 400.
+  if (buf[pos] !== 72 || buf[pos + 1] !== 84 || buf[pos + 2] !== 84 || buf[pos + 3] !== 80 || buf[pos + 4] !== 47) {
     throw new HttpParseError(status, 'invalid HTTP version');
   }
+  const major = buf[pos + 5]! - 48;
   const minor = buf[pos + 7]! - 48;
-  if (minor !== 0 && minor !== 1) throw new HttpParseError(505, 'unsupported HTTP version');
+  if (major < 0 || major > 9 || buf[pos + 6] !== 46 || minor < 0 || minor > 9) {
+    throw new HttpParseError(status, 'invalid HTTP version');
+  }
+  if (major !== 1 || minor > 1) throw new HttpParseError(status === 400 ? 505 : status, 'unsupported HTTP version');
   return minor;
 }
 
 /**
  * Parses a complete request head. `start` is the first byte, `end` the index just past the final
  * "\r\n\r\n". Leading empty lines (RFC 9112 §2.2 allows ignoring one) are skipped by the caller.
+ * Throws HttpParseError with the status to answer (400, 413, 414, 431, 501, 505).
  */
-export function parseRequestHead(buf: Buffer, start: number, end: number): RequestHead {
+export function parseRequestHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  limits: Http1Limits = DEFAULT_HTTP1_LIMITS,
+): RequestHead {
   let pos = start;
   // method
   while (TCHAR[buf[pos]!] === 1) pos++;
@@ -250,18 +265,30 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   const minor = parseVersion(buf, pos, 400);
   pos += 8;
   if (buf[pos] !== CR || buf[pos + 1] !== LF) throw new HttpParseError(400, 'invalid request line');
+  if (pos - start > limits.maxRequestLineBytes) throw new HttpParseError(414, 'request line too long');
+  if (end - start > limits.maxHeadBytes) throw new HttpParseError(431, 'request head too large');
   pos += 2;
   const headers: string[] = [];
   const info = newFieldInfo();
-  parseFields(buf, pos, end - 2, headers, info, 400);
+  parseFields(buf, pos, end - 2, headers, info, 400, limits.maxHeaderCount);
   if (info.contentLength !== -1 && (info.chunked || info.teOther)) {
     throw new HttpParseError(400, 'both content-length and transfer-encoding');
   }
-  // A request whose body length cannot be determined is rejected (RFC 9112 §6.3).
-  if (info.teOther) throw new HttpParseError(400, 'unsupported transfer-encoding');
+  // A request whose body length cannot be determined is rejected (RFC 9112 §6.3); one with a
+  // coding the gateway cannot undo is not implemented (§6.1): forwarding it re-framed would
+  // change its meaning.
+  if (info.teOther) throw new HttpParseError(400, 'transfer-encoding does not end in chunked');
+  if (info.teLayered) throw new HttpParseError(501, 'unsupported transfer coding');
   if (info.chunked && minor === 0) throw new HttpParseError(400, 'transfer-encoding in HTTP/1.0');
-  if (minor === 1 && info.hostCount !== 1) throw new HttpParseError(400, 'missing or repeated host');
-  if (info.hostCount > 1) throw new HttpParseError(400, 'repeated host');
+  if (info.hostCount !== 1) {
+    if (minor === 1 || info.hostCount > 1) throw new HttpParseError(400, 'missing or repeated host');
+  } else {
+    const host = info.host!;
+    for (let i = 0; i < host.length; i++) {
+      if (HOSTCHAR[host.charCodeAt(i)] !== 1) throw new HttpParseError(400, 'invalid host');
+    }
+  }
+  if (info.contentLength > limits.maxBodyBytes) throw new HttpParseError(413, 'request body too large');
   const close = minor === 0 ? !info.connKeepAlive : info.connClose;
   return {
     method,
@@ -303,7 +330,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number): Resp
   pos += 2;
   const headers: string[] = [];
   const info = newFieldInfo();
-  parseFields(buf, pos, end - 2, headers, info, 502);
+  parseFields(buf, pos, end - 2, headers, info, 502, MAX_HEADER_COUNT);
   if (info.contentLength !== -1 && (info.chunked || info.teOther)) {
     throw new HttpParseError(502, 'both content-length and transfer-encoding');
   }
@@ -325,147 +352,38 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 /**
  * Index just past the "\r\n\r\n" ending a head that starts at `start`, or -1 when incomplete.
- * `from` lets the caller resume the search where the previous one stopped.
- * Throws 400 for a head terminated by bare LFs (it would otherwise never complete).
+ * `from` lets the caller resume the search where the previous one stopped. While a head is
+ * incomplete its new bytes are checked for a bare LF or a CR not followed by LF: such a head
+ * is rejected now instead of waiting for a CRLFCRLF that a lenient peer may never send.
  */
 export function findHeadEnd(buf: Buffer, start: number, from: number, status: number): number {
   const i = buf.indexOf(CRLFCRLF, Math.max(start, from - 3));
   if (i !== -1) return i + 4;
-  if (buf.indexOf(LF_LF, Math.max(start, from - 1)) !== -1) throw new HttpParseError(status, 'bare LF');
+  const len = buf.length;
+  let p = Math.max(start, from - 1);
+  while ((p = buf.indexOf(LF, p)) !== -1) {
+    if (p === start || buf[p - 1] !== CR) throw new HttpParseError(status, 'bare LF');
+    p++;
+  }
+  p = Math.max(start, from - 1);
+  while ((p = buf.indexOf(CR, p)) !== -1 && p + 1 < len) {
+    if (buf[p + 1] !== LF) throw new HttpParseError(status, 'bare CR');
+    p++;
+  }
   return -1;
-}
-const LF_LF = Buffer.from('\n\n');
-
-const CHUNK_SIZE = 0;
-const CHUNK_EXT = 1;
-const CHUNK_SIZE_LF = 2;
-const CHUNK_DATA = 3;
-const CHUNK_DATA_CR = 4;
-const CHUNK_DATA_LF = 5;
-const TRAILER_LINE_START = 6;
-const TRAILER_LINE = 7;
-const TRAILER_LF = 8;
-const FINAL_LF = 9;
-
-const HEX = new Int8Array(256).fill(-1);
-for (let c = 0; c < 10; c++) HEX[48 + c] = c;
-for (let c = 0; c < 6; c++) {
-  HEX[65 + c] = 10 + c;
-  HEX[97 + c] = 10 + c;
-}
-
-export interface ChunkSink {
-  onChunkData(data: Buffer): void;
 }
 
 /**
- * Incremental chunked-transfer decoder. Data slices are handed to the sink without copying.
- * Trailer fields are validated and dropped (HTTP/1.1 senders rarely need them forwarded).
+ * Limits for a request head still incomplete after `buf.length` bytes: 414 when the request line
+ * has no end within maxRequestLineBytes, 431 when the buffered bytes (leading empty lines
+ * included, so a stream of CRLFs cannot grow the buffer forever) pass maxHeadBytes.
  */
-export class ChunkedDecoder {
-  #state = CHUNK_SIZE;
-  #remaining = 0;
-  #sizeDigits = 0;
-  #trailerBytes = 0;
-  readonly #status: number;
-
-  constructor(errorStatus: number) {
-    this.#status = errorStatus;
-  }
-
-  reset(): void {
-    this.#state = CHUNK_SIZE;
-    this.#remaining = 0;
-    this.#sizeDigits = 0;
-    this.#trailerBytes = 0;
-  }
-
-  /** Consumes from `start`; returns the index just past the message end, or -1 when it needs more. */
-  decode(buf: Buffer, start: number, sink: ChunkSink): number {
-    let pos = start;
-    const len = buf.length;
-    while (pos < len) {
-      switch (this.#state) {
-        case CHUNK_SIZE: {
-          const c = buf[pos]!;
-          const h = HEX[c]!;
-          if (h >= 0) {
-            if (++this.#sizeDigits > 12) throw new HttpParseError(this.#status, 'chunk size too large');
-            this.#remaining = this.#remaining * 16 + h;
-            pos++;
-          } else if (this.#sizeDigits === 0) {
-            throw new HttpParseError(this.#status, 'invalid chunk size');
-          } else if (c === CR) {
-            this.#state = CHUNK_SIZE_LF;
-            pos++;
-          } else if (c === 59 /* ; */ || c === SP || c === HTAB) {
-            this.#state = CHUNK_EXT;
-            pos++;
-          } else {
-            throw new HttpParseError(this.#status, 'invalid chunk size');
-          }
-          break;
-        }
-        case CHUNK_EXT: {
-          const c = buf[pos]!;
-          if (c === CR) this.#state = CHUNK_SIZE_LF;
-          else if (VCHAR[c] !== 1) throw new HttpParseError(this.#status, 'invalid chunk extension');
-          pos++;
-          break;
-        }
-        case CHUNK_SIZE_LF:
-          if (buf[pos] !== LF) throw new HttpParseError(this.#status, 'bare CR in chunk');
-          pos++;
-          this.#sizeDigits = 0;
-          if (this.#remaining === 0) this.#state = TRAILER_LINE_START;
-          else this.#state = CHUNK_DATA;
-          break;
-        case CHUNK_DATA: {
-          const n = Math.min(this.#remaining, len - pos);
-          sink.onChunkData(buf.subarray(pos, pos + n));
-          pos += n;
-          this.#remaining -= n;
-          if (this.#remaining === 0) this.#state = CHUNK_DATA_CR;
-          break;
-        }
-        case CHUNK_DATA_CR:
-          if (buf[pos] !== CR) throw new HttpParseError(this.#status, 'missing CRLF after chunk');
-          pos++;
-          this.#state = CHUNK_DATA_LF;
-          break;
-        case CHUNK_DATA_LF:
-          if (buf[pos] !== LF) throw new HttpParseError(this.#status, 'missing CRLF after chunk');
-          pos++;
-          this.#state = CHUNK_SIZE;
-          break;
-        case TRAILER_LINE_START:
-          if (buf[pos] === CR) {
-            this.#state = FINAL_LF;
-            pos++;
-          } else {
-            this.#state = TRAILER_LINE;
-          }
-          break;
-        case TRAILER_LINE: {
-          const c = buf[pos]!;
-          if (c === CR) this.#state = TRAILER_LF;
-          else if (VCHAR[c] !== 1) throw new HttpParseError(this.#status, 'invalid trailer');
-          if (++this.#trailerBytes > MAX_HEAD_BYTES) throw new HttpParseError(431, 'trailers too large');
-          pos++;
-          break;
-        }
-        case TRAILER_LF:
-          if (buf[pos] !== LF) throw new HttpParseError(this.#status, 'bare CR in trailer');
-          pos++;
-          this.#state = TRAILER_LINE_START;
-          break;
-        case FINAL_LF:
-          if (buf[pos] !== LF) throw new HttpParseError(this.#status, 'bare CR at end of chunked body');
-          pos++;
-          this.reset();
-          return pos;
-      }
+export function checkPartialRequestHead(buf: Buffer, start: number, limits: Http1Limits): void {
+  if (buf.length - start > limits.maxRequestLineBytes) {
+    const lineEnd = buf.indexOf(CR, start);
+    if (lineEnd === -1 || lineEnd - start > limits.maxRequestLineBytes) {
+      throw new HttpParseError(414, 'request line too long');
     }
-    return -1;
   }
+  if (buf.length > limits.maxHeadBytes) throw new HttpParseError(431, 'request head too large');
 }

@@ -1,0 +1,201 @@
+// Incremental chunked transfer-coding decoder (RFC 9112 §7.1). The chunk-size line, extensions and
+// trailers follow the grammar exactly; whatever is not in it is an error, so the decoder never
+// finds a different message end than a strict parser behind the proxy would.
+import { MAX_CHUNK_EXTENSION_BYTES, MAX_TRAILER_BYTES } from './limits.ts';
+import { CR, HEX, HTAB, HttpParseError, LF, QDTEXT, QPAIR, SP, TCHAR, VCHAR } from './syntax.ts';
+
+const SIZE = 0;
+/** After the size digits, a complete extension value or a closing quote: ";", CR or BWS. */
+const EXT_NEXT = 1;
+/** BWS before ";" (nothing else may follow it). */
+const EXT_WS = 2;
+/** After ";": BWS, then the extension name. */
+const EXT_NAME_START = 3;
+const EXT_NAME = 4;
+/** BWS after a name: "=" or ";" must follow. */
+const EXT_NAME_WS = 5;
+/** After "=": BWS, then a token or a quoted-string. */
+const EXT_VALUE_START = 6;
+const EXT_TOKEN = 7;
+const EXT_QUOTED = 8;
+const EXT_QUOTED_PAIR = 9;
+const SIZE_LF = 10;
+const DATA = 11;
+const DATA_CR = 12;
+const DATA_LF = 13;
+const TRAILER_START = 14;
+const TRAILER_NAME = 15;
+const TRAILER_VALUE = 16;
+const TRAILER_LF = 17;
+const FINAL_LF = 18;
+
+/** 12 hex digits (2^48 bytes) is far past any body; more is an overflow attempt. */
+const MAX_SIZE_DIGITS = 12;
+
+export interface ChunkSink {
+  onChunkData(data: Buffer): void;
+}
+
+/**
+ * Data slices are handed to the sink without copying. Trailer fields are validated and dropped
+ * (HTTP/1.1 senders rarely need them forwarded). One decoder serves the messages of a connection
+ * in turn: reset() before each.
+ */
+export class ChunkedDecoder {
+  #state = SIZE;
+  #remaining = 0;
+  #sizeDigits = 0;
+  #extBytes = 0;
+  #trailerBytes = 0;
+  #total = 0;
+  readonly #status: number;
+  readonly #maxBytes: number;
+
+  /**
+   * `errorStatus` answers syntax errors (400 downstream, 502 upstream); a body over `maxBytes`
+   * throws 413 as soon as a chunk size announces it, before that chunk's data is handed on.
+   */
+  constructor(errorStatus: number, maxBytes = Number.POSITIVE_INFINITY) {
+    this.#status = errorStatus;
+    this.#maxBytes = maxBytes;
+  }
+
+  reset(): void {
+    this.#state = SIZE;
+    this.#remaining = 0;
+    this.#sizeDigits = 0;
+    this.#extBytes = 0;
+    this.#trailerBytes = 0;
+    this.#total = 0;
+  }
+
+  #fail(message: string): never {
+    throw new HttpParseError(this.#status, message);
+  }
+
+  /** Consumes from `start`; returns the index just past the message end, or -1 when it needs more. */
+  decode(buf: Buffer, start: number, sink: ChunkSink): number {
+    let pos = start;
+    const len = buf.length;
+    while (pos < len) {
+      const state = this.#state;
+      if (state === DATA) {
+        const n = Math.min(this.#remaining, len - pos);
+        sink.onChunkData(buf.subarray(pos, pos + n));
+        pos += n;
+        this.#remaining -= n;
+        if (this.#remaining === 0) this.#state = DATA_CR;
+        continue;
+      }
+      const c = buf[pos++]!;
+      if (state >= EXT_NEXT && state <= EXT_QUOTED_PAIR && ++this.#extBytes > MAX_CHUNK_EXTENSION_BYTES) {
+        this.#fail('chunk extension too long');
+      }
+      switch (state) {
+        case SIZE: {
+          const h = HEX[c]!;
+          if (h >= 0) {
+            if (++this.#sizeDigits > MAX_SIZE_DIGITS) this.#fail('chunk size too large');
+            this.#remaining = this.#remaining * 16 + h;
+          } else if (this.#sizeDigits === 0) {
+            this.#fail('invalid chunk size');
+          } else {
+            this.#extBytes = 0;
+            this.#state = EXT_NEXT;
+            pos--; // the same byte, seen as the start of the extension part
+          }
+          break;
+        }
+        case EXT_NEXT:
+        case EXT_TOKEN:
+          if (state === EXT_TOKEN && TCHAR[c] === 1) break;
+          if (c === 59 /* ; */) this.#state = EXT_NAME_START;
+          else if (c === CR) this.#state = SIZE_LF;
+          else if (c === SP || c === HTAB) this.#state = EXT_WS;
+          else this.#fail('invalid chunk size line');
+          break;
+        case EXT_WS:
+          if (c === 59) this.#state = EXT_NAME_START;
+          else if (c !== SP && c !== HTAB) this.#fail('invalid chunk extension');
+          break;
+        case EXT_NAME_START:
+          if (TCHAR[c] === 1) this.#state = EXT_NAME;
+          else if (c !== SP && c !== HTAB) this.#fail('invalid chunk extension name');
+          break;
+        case EXT_NAME:
+          if (TCHAR[c] === 1) break;
+          if (c === 61 /* = */) this.#state = EXT_VALUE_START;
+          else if (c === 59) this.#state = EXT_NAME_START;
+          else if (c === CR) this.#state = SIZE_LF;
+          else if (c === SP || c === HTAB) this.#state = EXT_NAME_WS;
+          else this.#fail('invalid chunk extension name');
+          break;
+        case EXT_NAME_WS:
+          if (c === 61) this.#state = EXT_VALUE_START;
+          else if (c === 59) this.#state = EXT_NAME_START;
+          else if (c !== SP && c !== HTAB) this.#fail('invalid chunk extension');
+          break;
+        case EXT_VALUE_START:
+          if (TCHAR[c] === 1) this.#state = EXT_TOKEN;
+          else if (c === 34 /* " */) this.#state = EXT_QUOTED;
+          else if (c !== SP && c !== HTAB) this.#fail('invalid chunk extension value');
+          break;
+        case EXT_QUOTED:
+          if (c === 34) this.#state = EXT_NEXT;
+          else if (c === 92 /* \ */) this.#state = EXT_QUOTED_PAIR;
+          else if (QDTEXT[c] !== 1) this.#fail('invalid chunk extension value');
+          break;
+        case EXT_QUOTED_PAIR:
+          if (QPAIR[c] !== 1) this.#fail('invalid chunk extension value');
+          this.#state = EXT_QUOTED;
+          break;
+        case SIZE_LF:
+          if (c !== LF) this.#fail('bare CR in chunk size line');
+          this.#sizeDigits = 0;
+          if (this.#remaining === 0) {
+            this.#state = TRAILER_START;
+          } else {
+            if (this.#remaining > this.#maxBytes - this.#total) throw new HttpParseError(413, 'request body too large');
+            this.#total += this.#remaining;
+            this.#state = DATA;
+          }
+          break;
+        case DATA_CR:
+          if (c !== CR) this.#fail('missing CRLF after chunk data');
+          this.#state = DATA_LF;
+          break;
+        case DATA_LF:
+          if (c !== LF) this.#fail('missing CRLF after chunk data');
+          this.#state = SIZE;
+          break;
+        default:
+          if (++this.#trailerBytes > MAX_TRAILER_BYTES) throw new HttpParseError(431, 'trailers too large');
+          switch (state) {
+            case TRAILER_START:
+              // A line starting with SP/HTAB would be obs-fold; anything else must be a field name.
+              if (c === CR) this.#state = FINAL_LF;
+              else if (TCHAR[c] === 1) this.#state = TRAILER_NAME;
+              else this.#fail('invalid trailer');
+              break;
+            case TRAILER_NAME:
+              if (c === 58 /* : */) this.#state = TRAILER_VALUE;
+              else if (TCHAR[c] !== 1) this.#fail('invalid trailer name');
+              break;
+            case TRAILER_VALUE:
+              if (c === CR) this.#state = TRAILER_LF;
+              else if (VCHAR[c] !== 1) this.#fail('invalid trailer value');
+              break;
+            case TRAILER_LF:
+              if (c !== LF) this.#fail('bare CR in trailer');
+              this.#state = TRAILER_START;
+              break;
+            case FINAL_LF:
+              if (c !== LF) this.#fail('bare CR at end of chunked body');
+              this.reset();
+              return pos;
+          }
+      }
+    }
+    return -1;
+  }
+}
