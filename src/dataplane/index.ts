@@ -19,6 +19,7 @@ import type { UDPOptions } from './l4/udp.ts';
 import { clientAddress } from './forwarding.ts';
 import { tickClock } from './clock.ts';
 import { H1ServerConnection } from './http1/connection.ts';
+import { type Http1Limits, resolveHttp1Limits } from './http1/limits.ts';
 import { createH2Server } from './http2/server.ts';
 import { type DataPlaneObserver, noopObserver } from './observer.ts';
 import type { PortState, ServerConnection } from './port.ts';
@@ -48,6 +49,8 @@ export interface DataPlaneOptions {
   l4?: Omit<L4Options, 'observer'>;
   /** UDP listeners: session idle timeout and limit (defaults in l4/udp.ts). */
   udp?: Omit<UDPOptions, 'observer'>;
+  /** HTTP/1.1 request limits: head 431, request line 414, header count 431, body 413 (defaults in http1/limits.ts). */
+  http1?: Partial<Http1Limits>;
 }
 
 export interface ListenerError {
@@ -133,6 +136,7 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
   const reusePort = options.reusePort ?? true;
   const logger = options.logger ?? nullLogger;
   const ctx = { observer, logger };
+  const http1Limits = resolveHttp1Limits(options.http1);
   const registry = new PoolRegistry();
   const ports = new Map<number, BoundPort>();
   const retiring = new Set<BoundPort>();
@@ -171,6 +175,7 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       port: config.port,
       config,
       ctx,
+      http1Limits,
       connections: new Set(),
       draining: false,
       h2Handoff(socket) {

@@ -2,6 +2,7 @@
 // atomically by apply(); connections read it once per request.
 import type { Socket } from 'node:net';
 import type { PortConfig } from './config.ts';
+import type { Http1Limits } from './http1/limits.ts';
 import type { ExchangeContext } from './proxy.ts';
 
 export interface ServerConnection {
@@ -20,4 +21,6 @@ export interface PortState {
   draining: boolean;
   /** Hands a socket that starts with the HTTP/2 preface (already read bytes unshifted) to HTTP/2. */
   h2Handoff(socket: Socket, conn: ServerConnection | null): void;
+  /** HTTP/1.1 request limits (DataPlaneOptions.http1); defaults when absent. */
+  readonly http1Limits?: Http1Limits;
 }

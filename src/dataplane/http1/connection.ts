@@ -12,8 +12,10 @@ import { clientAddress } from '../forwarding.ts';
 import { Exchange } from '../proxy.ts';
 import { ResponseFlag } from '../observer.ts';
 import { protocolErrorRecord } from '../record.ts';
+import { DEFAULT_HTTP1_LIMITS, type Http1Limits } from './limits.ts';
 import {
   ChunkedDecoder,
+  checkPartialRequestHead,
   findHeadEnd,
   HttpParseError,
   MAX_HEAD_BYTES,
@@ -71,10 +73,12 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #headStart = 0;
   #lastActive = coarse.now;
   #pendingHead: string | null = null;
+  readonly #limits: Http1Limits;
 
   constructor(socket: Socket, port: PortState) {
     this.socket = socket;
     this.port = port;
+    this.#limits = port.http1Limits ?? DEFAULT_HTTP1_LIMITS;
     this.remoteAddress = clientAddress(socket.remoteAddress);
     this.localAddress = clientAddress(socket.localAddress);
     const secure = (socket as TLSSocket).encrypted === true;
@@ -163,7 +167,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     }
     const end = findHeadEnd(buf, start, this.#searchFrom, 400);
     if (end === -1) {
-      if (buf.length - start > MAX_HEAD_BYTES) throw new HttpParseError(431, 'request head too large');
+      checkPartialRequestHead(buf, start, this.#limits);
       // A head arriving a few bytes at a time must still complete within HEAD_TIMEOUT_MS.
       const now = coarse.now;
       if (this.#searchFrom === 0) this.#headStart = now;
@@ -171,9 +175,8 @@ export class H1ServerConnection implements Downstream, ServerConnection {
       this.#searchFrom = buf.length;
       return false;
     }
-    if (end - start > MAX_HEAD_BYTES) throw new HttpParseError(431, 'request head too large');
     this.#searchFrom = 0;
-    const head = parseRequestHead(buf, start, end);
+    const head = parseRequestHead(buf, start, end, this.#limits);
     buf = end === buf.length ? EMPTY : buf.subarray(end);
     this.#buf = EMPTY;
     this.#requests++;
@@ -229,7 +232,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
       this.#state = S_BODY;
       if (head.chunked) {
         this.#bodyMode = B_CHUNKED;
-        if (this.#decoder === null) this.#decoder = new ChunkedDecoder(400);
+        if (this.#decoder === null) this.#decoder = new ChunkedDecoder(400, this.#limits.maxBodyBytes);
         else this.#decoder.reset();
       } else {
         this.#bodyMode = B_LENGTH;
