@@ -16,7 +16,7 @@ export interface AdminSource {
   /** The IR being served and its version. */
   configDump(): unknown;
   /** Every resource with its computed status, plus diagnostics and apply errors. */
-  status(): unknown;
+  status(): unknown | Promise<unknown>;
 }
 
 export interface MetricsSource {
@@ -105,7 +105,7 @@ async function handle(
       sendJson(res, source.configDump(), method);
       return;
     case '/status':
-      sendJson(res, source.status(), method);
+      sendJson(res, await source.status(), method);
       return;
     case '/metrics':
       send(res, 200, metrics.contentType, await metrics.render(), method);

@@ -1,6 +1,7 @@
 // `portunus serve`: standalone mode. Reads Gateway API manifests from files, serves them with the
-// in-process data plane, reloads on change, and exposes the admin server.
+// data plane (worker processes, or in process), reloads on change, and exposes the admin server.
 
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ADMIN_ADDRESS, DEFAULT_ADMIN_PORT } from '../admin/server.ts';
 import { ACCESS_LOG_FORMATS, type AccessLogFormat } from '../observe/accesslog.ts';
@@ -28,6 +29,9 @@ Options:
       --log-level LEVEL      ${LOG_LEVELS.join(' | ')} (default info); logs are JSON on stderr
       --reload-debounce MS   quiet period after a file change before reloading (default 5)
       --drain-timeout MS     at shutdown, how long in-flight requests may take (default 5000)
+      --workers N            data plane worker processes sharing the listeners (SO_REUSEPORT);
+                             default: the number of CPU cores (${availableParallelism()} here);
+                             0 serves from the control-plane process itself
   -h, --help                 this help
 
 Admin endpoints: /healthz /readyz /config_dump /status /metrics (see 'portunus status').
@@ -49,6 +53,7 @@ function parse(args: string[]) {
       'log-level': { type: 'string' },
       'reload-debounce': { type: 'string' },
       'drain-timeout': { type: 'string' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -67,6 +72,7 @@ export const serveCommand: Command = {
     let adminPort: number;
     let debounceMs: number;
     let drainMs: number;
+    let workers: number;
     let addressPool: string[] | undefined;
     try {
       values = parse(args).values;
@@ -84,6 +90,7 @@ export const serveCommand: Command = {
       adminPort = intOption(values['admin-port'], DEFAULT_ADMIN_PORT, 'admin-port', 65535);
       debounceMs = intOption(values['reload-debounce'], 5, 'reload-debounce', 60_000);
       drainMs = intOption(values['drain-timeout'], 5_000, 'drain-timeout', 600_000);
+      workers = intOption(values.workers, availableParallelism(), 'workers', 256);
       if (values['address-pool'] !== undefined) addressPool = parseAddressPool(values['address-pool']);
     } catch (err) {
       process.stderr.write(`portunus serve: ${(err as Error).message}\n\n${HELP}\n`);
@@ -110,6 +117,8 @@ export const serveCommand: Command = {
         ...(addressPool ? { addressPool } : {}),
         debounceMs,
         drainMs,
+        workers,
+        logLevel: values['log-level'] ?? 'info',
         logger,
       });
     } catch (err) {

@@ -2,22 +2,17 @@
 // server, access log and metrics around them. Everything here is assembly; the behaviour lives in
 // loop.ts (reconcile), sources.ts (per-file last-good policy) and statusview.ts.
 
-import { pino } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import type { Logger as PinoLogger } from 'pino';
 import { type AdminServer, startAdminServer } from '../admin/server.ts';
-import { createDataPlane } from '../dataplane/index.ts';
 import type { LogSink } from '../observe/accesslog.ts';
-import {
-  type AccessLogFormat,
-  createAccessLog,
-  createMetrics,
-  createObserver,
-  type Metrics,
-} from '../observe/index.ts';
+import { type AccessLogFormat, createAccessLog, createMetrics, type Metrics } from '../observe/index.ts';
 import { listManifestFiles } from '../provider/file/files.ts';
 import { loadTexts } from '../provider/file/load.ts';
 import { watchPaths } from '../provider/file/watch.ts';
 import { type ControlLoop, createControlLoop, type Logger } from './loop.ts';
 import { createSourceStore } from './sources.ts';
+import { startRuntime, type Runtime } from './runtime.ts';
 
 export type { ControlLoop } from './loop.ts';
 
@@ -37,9 +32,16 @@ export interface ServeOptions {
   debounceMs: number;
   /** How long in-flight requests may take to finish at shutdown. */
   drainMs: number;
-  logger: pino.Logger;
-  /** Access log destination; stdout when absent. */
+  logger: PinoLogger;
+  /** Access log destination; stdout when absent. Only with workers 0 (worker processes write to stdout). */
   accessLogSink?: LogSink;
+  /**
+   * Data plane worker processes sharing the listeners (SO_REUSEPORT). 0 serves from this process,
+   * next to the control loop (tests and debugging).
+   */
+  workers: number;
+  /** The log level worker processes use. */
+  logLevel?: string;
 }
 
 export interface ServeHandle {
@@ -55,22 +57,7 @@ export class StartupError extends Error {
   override name = 'StartupError';
 }
 
-export function createLogger(level: string, destination: number | string = 2): pino.Logger {
-  // Synchronous writes: control-plane events are rare, and a crash must not lose the line explaining it.
-  return pino(
-    { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: destination, sync: true }),
-  );
-}
-
-/** The data plane logs as (message, fields); pino takes (fields, message). */
-function dataPlaneLogger(l: pino.Logger) {
-  return {
-    info: (msg: string, fields?: object) => l.info(fields ?? {}, msg),
-    warn: (msg: string, fields?: object) => l.warn(fields ?? {}, msg),
-    error: (msg: string, fields?: object) => l.error(fields ?? {}, msg),
-  };
-}
+export { createLogger } from './logging.ts';
 
 export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const { logger } = options;
@@ -82,16 +69,24 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     format: options.accessLog,
     ...(options.accessLogSink ? { sink: options.accessLogSink } : {}),
   });
-  const dataPlane = createDataPlane({
-    observer: createObserver(accessLog, metrics),
-    ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
-    logger: dataPlaneLogger(logger.child({ component: 'dataplane' })),
-  });
+  let runtime: Runtime;
+  try {
+    runtime = await startRuntime({
+      workers: options.workers,
+      ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
+      logger,
+      accessLog,
+      metrics,
+      workerInit: { accessLog: options.accessLog, logLevel: options.logLevel ?? logger.level },
+    });
+  } catch (err) {
+    throw new StartupError(`data plane workers cannot start: ${(err as Error).message}`);
+  }
 
   const sources = createSourceStore(options.paths, (file, text) => loadTexts([{ file, text }]));
   const loop = createControlLoop({
     sources,
-    target: dataPlane,
+    target: runtime,
     controllerName: options.controllerName,
     translateOptions: {
       sharedAddressSpace: true,
@@ -110,12 +105,24 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       source: {
         ready: () => loop.ready(),
         configDump: () => loop.configDump(),
-        status: () => ({ ...loop.status(), listening: dataPlane.listening() }),
+        status: async () => {
+          const workers = runtime.workers();
+          return { ...loop.status(), listening: await runtime.listening(), ...(workers ? { workers } : {}) };
+        },
       },
-      metrics,
+      metrics: {
+        contentType: metrics.contentType,
+        // Workers' series are summed into one exposition (per-process gauges too: RSS is the total).
+        render: async () => {
+          const fromWorkers = await runtime.workerMetrics();
+          if (fromWorkers.length === 0) return metrics.render();
+          const own = await metrics.registry.getMetricsAsJSON();
+          return AggregatorRegistry.aggregate([own, ...fromWorkers]).metrics();
+        },
+      },
     });
   } catch (err) {
-    await dataPlane.close({ graceMs: 0 });
+    await runtime.close(0);
     const e = err as NodeJS.ErrnoException;
     throw new StartupError(
       `admin server cannot listen on ${options.adminAddress}:${options.adminPort}: ${e.code ?? e.message}` +
@@ -142,7 +149,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
         await stopWatching();
         await loop.close();
         logger.info({ graceMs: options.drainMs }, 'draining connections');
-        await dataPlane.close({ graceMs: options.drainMs });
+        await runtime.close(options.drainMs);
         await admin.close();
         accessLog.flush();
         logger.info({}, 'stopped');

@@ -1,0 +1,329 @@
+// The primary's side of `portunus serve --workers N`: forks N data plane worker processes, gives
+// every configuration to all of them in two phases (prepare everywhere, then commit everywhere),
+// restarts a worker that dies and brings it up to the current configuration before it accepts
+// connections, and collects metrics and listener state from them for the admin server.
+
+import { type ChildProcess, fork } from 'node:child_process';
+import type { ApplyResult, ListenerError } from '../../dataplane/index.ts';
+import type { IR } from '../../ir/types.ts';
+import type { Logger } from '../loop.ts';
+import type { FromWorker, MetricsJSON, ToWorker, WorkerInit } from './protocol.ts';
+
+export interface WorkerPoolOptions {
+  count: number;
+  init: Omit<WorkerInit, 'id'>;
+  logger: Logger;
+  /** Delay before restarting a worker that died: first and cap, ms (doubles while it keeps dying). */
+  restartMs?: { initial: number; max: number };
+  /** How long a worker may take to start, prepare or commit before it is considered hung. */
+  replyTimeoutMs?: number;
+}
+
+export interface WorkerInfo {
+  id: number;
+  pid: number | null;
+  /** starting: forked, not serving yet; serving: has the current configuration; restarting: dead, waiting. */
+  state: 'starting' | 'serving' | 'restarting' | 'stopped';
+  version: string | null;
+  restarts: number;
+}
+
+export interface WorkerPool {
+  /** Resolves when every worker has started (rejects if one cannot). */
+  start(): Promise<void>;
+  /** Two-phase swap to a new configuration on every serving worker. */
+  apply(ir: IR, version: string): Promise<ApplyResult>;
+  /** Metrics of every serving worker (a worker that does not answer in time is left out). */
+  metrics(): Promise<MetricsJSON[]>;
+  listening(): Promise<{ port: number; protocol: string; address: string }[]>;
+  info(): WorkerInfo[];
+  /** Drains every worker (bounded by graceMs) and waits for them to exit. */
+  close(graceMs: number): Promise<void>;
+}
+
+interface Slot {
+  readonly id: number;
+  child: ChildProcess | null;
+  /** The child said it is ready for init (messages sent before that would be lost). */
+  started: boolean;
+  state: WorkerInfo['state'];
+  version: string | null;
+  restarts: number;
+  startedAt: number;
+  backoff: number;
+  restartTimer: NodeJS.Timeout | null;
+  /** Replies awaited from this worker, by `${type}:${seq}`; resolved with null if it dies. */
+  readonly waiting: Map<string, (m: FromWorker | null) => void>;
+}
+
+const WORKER_MODULE = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+/** A worker that lived this long before dying is restarted without backoff from earlier crashes. */
+const STABLE_MS = 10_000;
+/** Metrics and listener queries: a worker busy for longer is left out of that answer. */
+const SCRAPE_TIMEOUT_MS = 2_000;
+
+export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
+  const { logger } = options;
+  const restart = options.restartMs ?? { initial: 100, max: 10_000 };
+  const replyTimeoutMs = options.replyTimeoutMs ?? 30_000;
+  const slots: Slot[] = [];
+  for (let id = 1; id <= options.count; id++) {
+    slots.push({
+      id,
+      child: null,
+      started: false,
+      state: 'starting',
+      version: null,
+      restarts: 0,
+      startedAt: 0,
+      backoff: restart.initial,
+      restartTimer: null,
+      waiting: new Map(),
+    });
+  }
+  let seq = 0;
+  let closing = false;
+  /** The configuration every worker should serve: a restarted worker is brought up to it. */
+  let current: { json: string; version: string } | null = null;
+  // Swaps (and catch-ups of restarted workers) run one at a time, in order.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn);
+    chain = run.catch(() => {});
+    return run;
+  };
+
+  function send(slot: Slot, message: ToWorker): boolean {
+    const child = slot.child;
+    if (child === null || !child.connected) return false;
+    try {
+      child.send(message);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Sends and awaits the reply of `replyType` with the same seq; null if the worker died or did
+   * not answer in time. A worker that does not answer a configuration change is hung and is
+   * killed (and restarted); one slow to answer a metrics scrape is only left out of it.
+   */
+  function request(slot: Slot, message: ToWorker & { seq: number }, replyType: FromWorker['type']) {
+    const config = message.type === 'prepare' || message.type === 'commit';
+    return new Promise<FromWorker | null>((resolve) => {
+      const key = `${replyType}:${message.seq}`;
+      const timer = setTimeout(
+        () => {
+          slot.waiting.delete(key);
+          if (config) {
+            logger.error(
+              { worker: slot.id, workerPid: slot.child?.pid, request: message.type },
+              'worker hung; killing it',
+            );
+            slot.child?.kill('SIGKILL');
+          }
+          resolve(null);
+        },
+        config ? replyTimeoutMs : SCRAPE_TIMEOUT_MS,
+      );
+      slot.waiting.set(key, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      if (!send(slot, message)) {
+        clearTimeout(timer);
+        slot.waiting.delete(key);
+        resolve(null);
+      }
+    });
+  }
+
+  function spawn(slot: Slot): Promise<void> {
+    slot.state = 'starting';
+    slot.started = false;
+    slot.version = null;
+    slot.startedAt = Date.now();
+    const child = fork(WORKER_MODULE, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    slot.child = child;
+    return new Promise<void>((resolve, reject) => {
+      let started = false;
+      child.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') {
+          started = true;
+          slot.started = true;
+          send(slot, { type: 'init', init: { ...options.init, id: slot.id } });
+          resolve();
+          return;
+        }
+        const key = `${m.type}:${m.seq}`;
+        const waiter = slot.waiting.get(key);
+        slot.waiting.delete(key);
+        waiter?.(m);
+      });
+      child.on('error', (err) => logger.error({ worker: slot.id, err: err.message }, 'worker process error'));
+      child.on('exit', (code, signal) => {
+        if (slot.child !== child) return;
+        slot.child = null;
+        slot.started = false;
+        for (const w of [...slot.waiting.values()]) w(null);
+        slot.waiting.clear();
+        if (!started) reject(new Error(`worker ${slot.id} exited during startup (code ${code}, signal ${signal})`));
+        if (closing) {
+          slot.state = 'stopped';
+          return;
+        }
+        slot.state = 'restarting';
+        slot.restarts++;
+        if (Date.now() - slot.startedAt > STABLE_MS) slot.backoff = restart.initial;
+        logger.error(
+          { worker: slot.id, workerPid: child.pid, code, signal, restartInMs: slot.backoff },
+          'worker exited; restarting it',
+        );
+        slot.restartTimer = setTimeout(() => {
+          slot.restartTimer = null;
+          if (closing) return;
+          spawn(slot).then(
+            () => void serialized(() => catchUp(slot)),
+            (err: Error) => logger.error({ worker: slot.id, err: err.message }, 'worker restart failed'),
+          );
+        }, slot.backoff);
+        slot.backoff = Math.min(slot.backoff * 2, restart.max);
+      });
+    });
+  }
+
+  /** Gives a (re)started worker the current configuration; only then does it listen. */
+  async function catchUp(slot: Slot): Promise<void> {
+    if (current === null) {
+      slot.state = 'serving';
+      return;
+    }
+    const { json, version } = current;
+    const s = ++seq;
+    const prepared = await request(slot, { type: 'prepare', seq: s, version, ir: json }, 'prepared');
+    if (prepared === null) return;
+    if (prepared.type === 'prepared' && prepared.error !== undefined) {
+      logger.error(
+        { worker: slot.id, version, err: prepared.error },
+        'restarted worker cannot compile the configuration',
+      );
+      return;
+    }
+    const applied = await request(slot, { type: 'commit', seq: s, version }, 'applied');
+    if (applied?.type === 'applied' && applied.result !== undefined) {
+      slot.state = 'serving';
+      slot.version = applied.result.version;
+      logger.info({ worker: slot.id, workerPid: slot.child?.pid, version }, 'worker serving');
+    }
+  }
+
+  async function swap(ir: IR, version: string): Promise<ApplyResult> {
+    const json = JSON.stringify(ir);
+    const s = ++seq;
+    // Workers still starting are included: they have no configuration to lose, and once they
+    // answer they serve this one.
+    const live = slots.filter((slot) => slot.child !== null && slot.started);
+    const prepared = await Promise.all(
+      live.map((slot) => request(slot, { type: 'prepare', seq: s, version, ir: json }, 'prepared')),
+    );
+    const failed = prepared.find((m) => m?.type === 'prepared' && m.error !== undefined);
+    if (failed !== undefined) {
+      for (const slot of live) send(slot, { type: 'abort', seq: s });
+      throw new Error((failed as { error: string }).error);
+    }
+    current = { json, version };
+    const ready = live.filter((_, i) => prepared[i] !== null);
+    const applied = await Promise.all(
+      ready.map((slot) => request(slot, { type: 'commit', seq: s, version }, 'applied')),
+    );
+    const errors = new Map<string, ListenerError>();
+    let error: string | null = null;
+    applied.forEach((m, i) => {
+      if (m?.type !== 'applied') return;
+      if (m.error !== undefined) {
+        error ??= m.error;
+        return;
+      }
+      const slot = ready[i]!;
+      slot.state = 'serving';
+      slot.version = m.result!.version;
+      for (const e of m.result!.errors) errors.set(`${e.port}\0${e.listener}\0${e.code}`, e);
+    });
+    if (error !== null) throw new Error(error);
+    if (!applied.some((m) => m?.type === 'applied')) throw new Error('no data plane worker is running');
+    return {
+      version,
+      errors: [...errors.values()].sort((a, b) => a.port - b.port || a.listener.localeCompare(b.listener)),
+    };
+  }
+
+  return {
+    async start() {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('workers did not start in time')), replyTimeoutMs);
+      });
+      try {
+        await Promise.race([Promise.all(slots.map((slot) => spawn(slot))), timeout]);
+      } catch (err) {
+        closing = true;
+        for (const slot of slots) slot.child?.kill('SIGKILL');
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+      for (const slot of slots) slot.state = 'serving';
+    },
+    apply: (ir, version) => serialized(() => swap(ir, version)),
+    async metrics() {
+      const replies = await Promise.all(
+        slots
+          .filter((s) => s.state === 'serving')
+          .map((slot) => request(slot, { type: 'metrics', seq: ++seq }, 'metrics')),
+      );
+      return replies.flatMap((m) => (m?.type === 'metrics' ? [m.metrics] : []));
+    },
+    async listening() {
+      for (const slot of slots) {
+        if (slot.state !== 'serving') continue;
+        const m = await request(slot, { type: 'listening', seq: ++seq }, 'listening');
+        if (m?.type === 'listening') return m.listening;
+      }
+      return [];
+    },
+    info: () =>
+      slots.map((s) => ({
+        id: s.id,
+        pid: s.child?.pid ?? null,
+        state: s.state,
+        version: s.version,
+        restarts: s.restarts,
+      })),
+    async close(graceMs: number) {
+      closing = true;
+      for (const slot of slots) {
+        if (slot.restartTimer) clearTimeout(slot.restartTimer);
+        slot.restartTimer = null;
+      }
+      await chain;
+      await Promise.all(
+        slots.map(async (slot) => {
+          const child = slot.child;
+          if (child === null) return;
+          const exited = new Promise<void>((r) => {
+            if (child.exitCode !== null || child.signalCode !== null) r();
+            else child.once('exit', () => r());
+          });
+          const kill = setTimeout(() => child.kill('SIGKILL'), graceMs + 2_000);
+          send(slot, { type: 'close', seq: ++seq, graceMs });
+          await exited;
+          clearTimeout(kill);
+        }),
+      );
+    },
+  };
+}

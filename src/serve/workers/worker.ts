@@ -1,0 +1,117 @@
+// A data plane worker process: serves the configurations the primary sends (see protocol.ts) on
+// SO_REUSEPORT listeners shared with its sibling workers, and writes its own access log lines to
+// the stdout it inherits. It never reads manifests or translates: it holds the data plane only,
+// which keeps its memory small and keeps translation off its event loop.
+
+import { createDataPlane, type PreparedConfig } from '../../dataplane/index.ts';
+import type { IR } from '../../ir/types.ts';
+import { createAccessLog, createMetrics, createObserver } from '../../observe/index.ts';
+import { createLogger, dataPlaneLogger } from '../logging.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
+import { lineAtomicSink } from './sink.ts';
+
+function send(message: FromWorker): void {
+  // The channel closes when the primary exits; that case is handled by 'disconnect'.
+  if (process.connected) process.send!(message);
+}
+
+let initialized = false;
+
+function run(init: WorkerInit): void {
+  initialized = true;
+  const logger = createLogger(init.logLevel, 2, { worker: init.id });
+  const metrics = createMetrics();
+  const accessLog = createAccessLog({ format: init.accessLog, sink: lineAtomicSink(process.stdout) });
+  const dataPlane = createDataPlane({
+    observer: createObserver(accessLog, metrics),
+    ...(init.bindAddress ? { bindAddress: init.bindAddress } : {}),
+    logger: dataPlaneLogger(logger.child({ component: 'dataplane' })),
+  });
+  let prepared: { seq: number; config: PreparedConfig } | null = null;
+  let closing = false;
+
+  const close = async (graceMs: number): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    await dataPlane.close({ graceMs });
+    accessLog.flush();
+  };
+
+  process.on('message', (m: ToWorker) => {
+    switch (m.type) {
+      case 'prepare': {
+        if (prepared !== null) dataPlane.discard(prepared.config);
+        prepared = null;
+        try {
+          const ir = JSON.parse(m.ir) as IR;
+          prepared = { seq: m.seq, config: dataPlane.prepare(ir, m.version) };
+          send({ type: 'prepared', seq: m.seq });
+        } catch (err) {
+          send({ type: 'prepared', seq: m.seq, error: (err as Error).message });
+        }
+        return;
+      }
+      case 'commit': {
+        const p = prepared;
+        prepared = null;
+        if (p === null || p.seq !== m.seq) {
+          send({ type: 'applied', seq: m.seq, error: `version ${m.version} was not prepared` });
+          return;
+        }
+        dataPlane.activate(p.config).then(
+          (result) => send({ type: 'applied', seq: m.seq, result }),
+          (err: Error) => send({ type: 'applied', seq: m.seq, error: err.message }),
+        );
+        return;
+      }
+      case 'abort':
+        if (prepared !== null && prepared.seq === m.seq) dataPlane.discard(prepared.config);
+        prepared = null;
+        return;
+      case 'metrics':
+        void metrics.registry.getMetricsAsJSON().then((json) => send({ type: 'metrics', seq: m.seq, metrics: json }));
+        return;
+      case 'listening':
+        send({ type: 'listening', seq: m.seq, listening: dataPlane.listening() });
+        return;
+      case 'close':
+        void close(m.graceMs).then(() => {
+          send({ type: 'closed', seq: m.seq });
+          process.disconnect();
+          // Handles left open (a slow upstream socket) must not keep a stopped worker alive.
+          setTimeout(() => process.exit(0), 500).unref();
+        });
+        return;
+      case 'init':
+        return;
+    }
+  });
+
+  // The primary is gone (crashed or killed): nobody will send configurations or collect metrics,
+  // so finish what is in flight briefly and exit rather than serve an orphaned, frozen config.
+  process.on('disconnect', () => {
+    if (closing) return;
+    logger.warn({}, 'primary process gone; worker exiting');
+    void close(1_000).then(() => process.exit(0));
+  });
+  // Ctrl-C reaches the whole process group; the primary coordinates the drain.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {
+    logger.info({ signal: 'SIGTERM' }, 'worker stopping');
+    void close(5_000).then(() => process.exit(0));
+  });
+}
+
+if (process.send === undefined) {
+  process.stderr.write('portunus worker: must be started by `portunus serve --workers N`\n');
+  process.exit(2);
+}
+process.once('message', (m: ToWorker) => {
+  if (m.type === 'init') run(m.init);
+});
+// Before init nothing is served; a primary gone this early leaves nothing to finish.
+process.once('disconnect', () => {
+  if (!initialized) process.exit(0);
+});
+// The primary sends init (and then configurations) only after this.
+send({ type: 'ready' });
