@@ -5,7 +5,7 @@
 // intersection, and connections without a usable route closed during the handshake.
 
 import { after, test } from 'node:test';
-import { INFRA, infra } from '../conformance/harness.ts';
+import { type Doc, INFRA, infra } from '../conformance/harness.ts';
 import { suiteSetupResources } from '../conformance/certs.ts';
 import { startEnv } from './env.ts';
 import { expectHTTPSResponse, expectTCPResponse, expectTLSRejection } from './l4.ts';
@@ -27,9 +27,8 @@ after(() => env.close());
 
 /** kubernetes.GetConfigMapData(...)["ca.crt"] of a suite-setup ConfigMap. */
 function configMapCA(name: string): string {
-  const cm = suiteSetupResources().docs.find(
-    (d) => d.kind === 'ConfigMap' && d.metadata?.namespace === ns && d.metadata?.name === name,
-  ) as { data?: Record<string, string> } | undefined;
+  const docs = suiteSetupResources().docs as Doc[];
+  const cm = docs.find((d) => d.kind === 'ConfigMap' && d.metadata?.namespace === ns && d.metadata?.name === name);
   const ca = cm?.data?.['ca.crt'];
   if (!ca) throw new Error(`TEST BUG: ca.crt not found in configmap ${ns}/${name}`);
   return ca;
