@@ -104,10 +104,13 @@ export class CertificateResolver {
   readonly #snapshot: Snapshot;
   readonly #grants: ReferenceGrantIndex;
   readonly #parsed = new Map<string, CertificateRefResult>();
+  /** The translation's clock (TranslateOptions.now), in ms; NaN when unknown (no expiry check). */
+  readonly #now: number;
 
-  constructor(snapshot: Snapshot, grants: ReferenceGrantIndex) {
+  constructor(snapshot: Snapshot, grants: ReferenceGrantIndex, now?: string) {
     this.#snapshot = snapshot;
     this.#grants = grants;
+    this.#now = now === undefined ? Number.NaN : Date.parse(now);
   }
 
   /** `from` is the object holding the reference (Gateway or ListenerSet) and its namespace. */
@@ -201,6 +204,21 @@ export class CertificateResolver {
     const parsed = parseKeyPair(certPem, keyPem);
     if ('error' in parsed)
       return { ok: false, reason: 'InvalidCertificateRef', message: `Secret ${id}: ${parsed.error}` };
+    // The spec lets implementations check more than well-formedness (expiry, for instance). An
+    // expired certificate is refused like a malformed one: every client would reject it, and a
+    // status condition says why sooner than their handshake errors. Not-yet-valid certificates are
+    // served (clocks disagree; a certificate issued a moment ago must work). The check runs at
+    // translation time: a certificate that expires while served is reported at the next reload.
+    if (!Number.isNaN(this.#now)) {
+      const notAfter = Date.parse(new X509Certificate(certPem).validToDate.toISOString());
+      if (notAfter < this.#now) {
+        return {
+          ok: false,
+          reason: 'InvalidCertificateRef',
+          message: `Secret ${id}: the certificate in tls.crt expired at ${new Date(notAfter).toISOString()}`,
+        };
+      }
+    }
     return { ok: true, certificate: { source: id, certPem, keyPem, dnsNames: parsed.dnsNames } };
   }
 }

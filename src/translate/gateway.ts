@@ -14,7 +14,7 @@ import type { ManagedGatewayClass } from './gatewayclass.ts';
 import { resolveConflicts } from './listener/conflicts.ts';
 import { applyFrontendValidation } from './listener/frontend.ts';
 import { type ListenerState, newListenerState, type Verdict } from './listener/state.ts';
-import { validateListener } from './listener/validate.ts';
+import { certificateDiagnostics, validateListener } from './listener/validate.ts';
 
 export interface ListenerSetState {
   readonly listenerSet: ListenerSet;
@@ -229,8 +229,9 @@ export function translateGateways(
     const contends = gatewayProblem === null && addresses.problem === null;
 
     const own = buildListeners(ctx, state, gw.spec?.listeners ?? [], gw, undefined);
+    const report = certificateDiagnostics(ctx.diagnostics, gw);
     for (const l of own) {
-      validateListener(l, certs, from);
+      validateListener(l, certs, from, report);
       applyFrontendValidation(gw, l, certs);
     }
     state.winners.push(...resolveConflicts([own], contends ? otherGatewaysWinners(ctx, state, out) : []));

@@ -27,7 +27,7 @@ export type { TranslateOptions, TranslateResult } from './context.ts';
 
 export function translate(snapshot: Snapshot, options: TranslateOptions): TranslateResult {
   const ctx: TranslateContext = { snapshot, options, diagnostics: [], statuses: new Map() };
-  const certs = new CertificateResolver(snapshot, new ReferenceGrantIndex(snapshot));
+  const certs = new CertificateResolver(snapshot, new ReferenceGrantIndex(snapshot), options.now);
 
   const classes = translateGatewayClasses(ctx);
   const gateways = translateGateways(ctx, classes, certs);

@@ -17,7 +17,7 @@ import { matchesLabelSelector } from './labelselector.ts';
 import { resolveConflicts } from './listener/conflicts.ts';
 import { applyFrontendValidation } from './listener/frontend.ts';
 import { namespaceLabels } from './listener/state.ts';
-import { validateListener } from './listener/validate.ts';
+import { certificateDiagnostics, validateListener } from './listener/validate.ts';
 
 /** ListenerSet kinds read: the v1 kind and the older experimental XListenerSet. */
 export const LISTENERSET_KINDS: readonly { kind: string; group: string }[] = [
@@ -96,8 +96,9 @@ export function attachListenerSets(
       s.attached = true;
       const from = { group: groupOfKind(ls.kind), kind: ls.kind, namespace: ls.metadata.namespace ?? 'default' };
       s.listeners = buildListeners(ctx, gw, ls.spec?.listeners ?? [], ls, ls);
+      const report = certificateDiagnostics(ctx.diagnostics, ls);
       for (const l of s.listeners) {
-        validateListener(l, certs, from);
+        validateListener(l, certs, from, report);
         applyFrontendValidation(gw.gateway, l, certs);
       }
       attached.push(s);

@@ -2,7 +2,8 @@
 // (protocol, port, hostname, TLS settings and certificates, allowedRoutes). Conflicts between
 // listeners are decided afterwards, in conflicts.ts, among the listeners accepted here.
 
-import type { RouteGroupKind } from '../../api/types.ts';
+import type { Resource, RouteGroupKind } from '../../api/types.ts';
+import type { Diagnostic } from '../../provider/snapshot.ts';
 import type { CertificateResolver } from '../certificates.ts';
 import { GATEWAY_GROUP } from '../context.ts';
 import type { CrossNamespaceFrom } from '../referencegrant.ts';
@@ -44,7 +45,12 @@ function tlsModeOf(l: ListenerState): 'Terminate' | 'Passthrough' | string {
  * Validates one listener in place. `from` is the object holding the listener (Gateway or
  * ListenerSet): certificate references are checked against ReferenceGrants for it.
  */
-export function validateListener(l: ListenerState, certs: CertificateResolver, from: CrossNamespaceFrom): void {
+export function validateListener(
+  l: ListenerState,
+  certs: CertificateResolver,
+  from: CrossNamespaceFrom,
+  report?: CertificateProblemReporter,
+): void {
   const { listener } = l;
   const protocol = listener.protocol;
   if (!isSupportedProtocol(protocol)) {
@@ -95,7 +101,7 @@ export function validateListener(l: ListenerState, certs: CertificateResolver, f
     });
   }
   if (problems.length === 0 && (protocol === 'HTTPS' || protocol === 'TLS')) {
-    refProblems.push(...resolveCertificates(l, certs, from));
+    refProblems.push(...resolveCertificates(l, certs, from, report));
   }
   if (refProblems.length > 0) {
     l.resolvedRefs = {
@@ -124,8 +130,32 @@ function validateTLSSettings(l: ListenerState): Verdict[] {
   return [];
 }
 
+/**
+ * Told about each certificateRef a listener cannot use (field path under the listener, message), so
+ * the caller can log it against its resource: status alone is easy to miss while the other listeners
+ * keep serving.
+ */
+export type CertificateProblemReporter = (l: ListenerState, field: string, message: string, reason: string) => void;
+
+/** A reporter that records each problem as an error diagnostic on `owner` (Gateway or ListenerSet). */
+export function certificateDiagnostics(diagnostics: Diagnostic[], owner: Resource): CertificateProblemReporter {
+  return (l, field, message, reason) =>
+    diagnostics.push({
+      severity: 'error',
+      code: reason === 'RefNotPermitted' ? 'CERTIFICATE_REF_NOT_PERMITTED' : 'INVALID_CERTIFICATE_REF',
+      message,
+      resource: { kind: owner.kind, namespace: owner.metadata.namespace, name: owner.metadata.name },
+      field: `spec.listeners[${l.index}].${field}`,
+    });
+}
+
 /** Resolves certificateRefs into l.certificates and l.ir.tls; returns one problem per bad reference. */
-function resolveCertificates(l: ListenerState, certs: CertificateResolver, from: CrossNamespaceFrom): Verdict[] {
+function resolveCertificates(
+  l: ListenerState,
+  certs: CertificateResolver,
+  from: CrossNamespaceFrom,
+  report: CertificateProblemReporter | undefined,
+): Verdict[] {
   const mode = tlsModeOf(l) as 'Terminate' | 'Passthrough';
   if (mode === 'Passthrough') {
     // certificateRefs are ignored in Passthrough mode (spec): nothing to resolve.
@@ -139,6 +169,12 @@ function resolveCertificates(l: ListenerState, certs: CertificateResolver, from:
     const r = certs.resolve(ref, from);
     if (!r.ok) {
       problems.push({ status: false, reason: r.reason, message: `certificateRefs[${i}]: ${r.message}` });
+      report?.(
+        l,
+        `tls.certificateRefs[${i}]`,
+        `listener "${l.listener.name}" has an unusable certificate: ${r.message}`,
+        r.reason,
+      );
       continue;
     }
     if (seen.has(r.certificate.source)) continue;
