@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Installs the peer proxies and load generators that `npm run bench:http` / `npm run bench`
-# measure against (Debian packages). Only installs what is missing; needs root (or sudo).
+# Installs the peer proxies and load generators that `npm run bench:http` / `npm run bench` /
+# `npm run bench:tls` measure against (Debian packages), and a C compiler with the OpenSSL headers
+# for bench:tls's own load generator (bench/lib/tlsload.c). Only installs what is missing; needs
+# root (or sudo).
 # The Debian nginx/haproxy packages start system services on install; they are stopped and
 # disabled again so they do not hold ports 80/443 or compete for the two cores during a run.
 set -euo pipefail
 
-declare -A pkg_for=([nginx]=nginx [haproxy]=haproxy [wrk]=wrk [h2load]=nghttp2-client)
+declare -A pkg_for=([nginx]=nginx [haproxy]=haproxy [wrk]=wrk [h2load]=nghttp2-client [cc]=gcc)
 missing=()
-for tool in nginx haproxy wrk h2load; do
+for tool in nginx haproxy wrk h2load cc; do
   if ! command -v "$tool" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$tool" ]; then
     missing+=("${pkg_for[$tool]}")
   fi
 done
+if ! [ -f /usr/include/openssl/ssl.h ]; then missing+=(libssl-dev); fi
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "bench/setup.sh: nginx, haproxy, wrk and h2load are present"
+  echo "bench/setup.sh: nginx, haproxy, wrk, h2load, cc and the OpenSSL headers are present"
   exit 0
 fi
 

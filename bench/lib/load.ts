@@ -1,5 +1,6 @@
-// Load generators: wrk (HTTP/1.1, optionally TLS) and h2load (HTTP/2). Each run is a child
-// process with a hard time limit; its text output is parsed into one LoadResult.
+// Load generators: wrk (HTTP/1.1, optionally TLS), h2load (HTTP/2) and tlsload (TLS handshakes,
+// tlsload.ts). Each run is a child process with a hard time limit; its output is parsed into one
+// LoadResult.
 
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,19 @@ export interface H2Load {
   streams: number;
 }
 
-export type LoadSpec = WrkLoad | H2Load;
+/** New TLS connections, full or resumed handshakes, a few keep-alive GETs on each (tlsload.ts). */
+export interface TlsLoad {
+  tool: 'tlsload';
+  path: string;
+  /** Concurrent connections (one client thread each). */
+  connections: number;
+  /** GETs per connection; the last one says Connection: close. */
+  requestsPerConnection: number;
+  /** Resume the session of the thread's previous connection (else every handshake is full). */
+  resume: boolean;
+}
+
+export type LoadSpec = WrkLoad | H2Load | TlsLoad;
 
 export interface LoadResult {
   requests: number;
@@ -35,6 +48,16 @@ export interface LoadResult {
   /** Non-2xx/3xx responses plus socket-level errors. */
   errors: number;
   errorDetail: string;
+  /** tlsload only: TLS connections made, how many resumed a session, and what was negotiated. */
+  tls?: TlsCounts;
+}
+
+export interface TlsCounts {
+  connections: number;
+  full: number;
+  resumed: number;
+  protocol: string;
+  cipher: string;
 }
 
 export interface LoadTarget {
@@ -42,11 +65,20 @@ export interface LoadTarget {
   tls: boolean;
   /** Scratch directory for scripts and logs. */
   dir: string;
+  /** The compiled tlsload program, when a TLS handshake scenario runs (tlsload.ts). */
+  tlsload?: string;
 }
 
 /** Runs one load test for durationS seconds against the target and parses its output. */
 export async function runLoad(spec: LoadSpec, target: LoadTarget, durationS: number): Promise<LoadResult> {
   const url = `${target.tls ? 'https' : 'http'}://127.0.0.1:${target.port}${spec.path}`;
+  if (spec.tool === 'tlsload') {
+    if (!target.tlsload) throw new Error('tlsload is not built (see bench/lib/tlsload.ts)');
+    const args = ['-p', String(target.port), '-P', spec.path, '-c', String(spec.connections)];
+    args.push('-d', String(durationS), '-n', String(spec.requestsPerConnection));
+    if (spec.resume) args.push('-r');
+    return parseTlsload(await run(target.tlsload, args, durationS * 1000 + 30_000));
+  }
   if (spec.tool === 'wrk') {
     const args = ['-t1', `-c${spec.connections}`, `-d${durationS}s`, '--latency', '--timeout', '5s'];
     for (const h of spec.headers ?? []) args.push('-H', h);
@@ -138,6 +170,48 @@ export function parseWrk(out: string): LoadResult {
     p99Ms: pct('99'),
     errors,
     errorDetail: detail.join('; '),
+  };
+}
+
+interface TlsloadOutput {
+  seconds: number;
+  connections: number;
+  full: number;
+  resumed: number;
+  requests: number;
+  errConnect: number;
+  errHandshake: number;
+  errIo: number;
+  errStatus: number;
+  p50Ms: number;
+  p99Ms: number;
+  protocol: string;
+  cipher: string;
+}
+
+/** Parses tlsload's one JSON line. */
+export function parseTlsload(out: string): LoadResult {
+  const line = out.split('\n').find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`cannot parse tlsload output:\n${out}`);
+  const j = JSON.parse(line) as TlsloadOutput;
+  const errs: [string, number][] = [
+    ['connect', j.errConnect],
+    ['handshake', j.errHandshake],
+    ['read/write', j.errIo],
+    ['non-2xx/3xx', j.errStatus],
+  ];
+  return {
+    requests: j.requests,
+    seconds: j.seconds,
+    rps: j.seconds > 0 ? j.requests / j.seconds : 0,
+    p50Ms: j.p50Ms >= 0 ? j.p50Ms : null,
+    p99Ms: j.p99Ms >= 0 ? j.p99Ms : null,
+    errors: errs.reduce((n, [, v]) => n + v, 0),
+    errorDetail: errs
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${k} errors: ${v}`)
+      .join('; '),
+    tls: { connections: j.connections, full: j.full, resumed: j.resumed, protocol: j.protocol, cipher: j.cipher },
   };
 }
 

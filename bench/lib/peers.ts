@@ -142,9 +142,10 @@ export const nginxDriver: ProxyDriver = {
   async start(t: Tweaks, ctx: RunContext) {
     const port = await freePort();
     const listen = `127.0.0.1:${port}${t.tls ? ' ssl' : ''}${t.h2 ? ' http2' : ''} reuseport backlog=4096`;
+    // nginx 1.22 leaves TLS 1.3 off unless asked; the other proxies negotiate it by default.
     const tls = t.tls
       ? `    ssl_certificate ${ctx.tls!.cert};\n    ssl_certificate_key ${ctx.tls!.key};\n` +
-        `    ssl_session_cache shared:SSL:10m;\n`
+        `    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_session_cache shared:SSL:10m;\n`
       : '';
     const proxy = 'proxy_pass http://up;';
     let locations: string;

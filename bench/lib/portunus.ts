@@ -1,10 +1,12 @@
-// Portunus under test: `portunus serve -f DIR` on generated Gateway API manifests that send
-// everything to the upstream. Also used by the reload measurement (reload.ts).
+// Portunus under test: `portunus serve -f DIR --workers N` on generated Gateway API manifests that
+// send everything to the upstream. Also used by the reload measurement (reload.ts). CPU and RSS
+// cover the whole process tree: the primary (control plane) and its worker processes.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import {
+  canConnect,
   commandOutput,
   exitReason,
   freePort,
@@ -201,11 +203,44 @@ function httpStatus(port: number, path: string): Promise<number> {
   });
 }
 
-let helpText: string | null = null;
-/** Whether `portunus serve` accepts a flag (features that other people are still adding). */
-export function serveHasFlag(root: string, flag: string): boolean {
-  helpText ??= commandOutput(process.execPath, [join(root, 'bin/portunus.js'), 'serve', '--help']) ?? '';
-  return helpText.includes(flag);
+/** How serve's worker count is set in this run, for the results file. */
+export function workersNote(root: string): string {
+  return serveAccepts(root, '--workers', '1')
+    ? 'Portunus: serve --workers N (primary + N worker processes)'
+    : 'Portunus: serve has no --workers option yet, so one data plane in the serve process';
+}
+
+/** serve's worker processes (its children), or serve itself when the data plane runs in it. */
+export function workerPids(primary: number): number[] {
+  const children = processTree(primary).filter((p) => p !== primary);
+  return children.length > 0 ? children : [primary];
+}
+
+const accepted = new Map<string, boolean>();
+/**
+ * Whether `portunus serve` accepts an option with a value (options that other people are still
+ * adding). serve parses every option before it looks at --help, so `serve OPTION VALUE --help`
+ * prints the help when the option exists and "Unknown option" when it does not; nothing starts.
+ */
+export function serveAccepts(root: string, option: string, value: string): boolean {
+  const key = `${option}=${value}`;
+  let ok = accepted.get(key);
+  if (ok === undefined) {
+    const out = commandOutput(process.execPath, [join(root, 'bin/portunus.js'), 'serve', option, value, '--help']);
+    ok = out !== null && !/unknown option/i.test(out);
+    accepted.set(key, ok);
+  }
+  return ok;
+}
+
+/**
+ * serve's arguments for a worker count: always explicit once serve has --workers (its default is
+ * the number of cores, which would make a "1 worker" row use them all); without the option, serve
+ * runs one data plane in its own process, which is 1 worker, and more cannot be had (null).
+ */
+export function workerArgs(root: string, workers: number): string[] | null {
+  if (serveAccepts(root, '--workers', String(workers))) return ['--workers', String(workers)];
+  return workers === 1 ? [] : null;
 }
 
 /**
@@ -238,7 +273,9 @@ export const portunusDriver: ProxyDriver = {
   },
   unsupported(t, ctx) {
     if (t.tls && !ctx.tls) return 'no certificate (openssl missing?)';
-    if (t.workers > 1 && !serveHasFlag(ctx.root, '--workers')) return 'serve has no --workers option yet';
+    if (workerArgs(ctx.root, t.workers) === null) {
+      return `serve does not accept --workers ${t.workers} yet (serve --workers ${t.workers} --help: unknown option)`;
+    }
     return null;
   },
   // TLS and h2 are probed rather than assumed: a listener that does not answer them is reported.
@@ -261,13 +298,15 @@ export const portunusDriver: ProxyDriver = {
     } else {
       writeFileSync(join(dir, 'route.yaml'), routeManifest({ name: 'all', match: { type: 'PathPrefix', value: '/' } }));
     }
-    const extra = t.workers > 1 ? ['--workers', String(t.workers)] : [];
-    const p = await startPortunus(ctx, dir, extra);
+    const p = await startPortunus(ctx, dir, workerArgs(ctx.root, t.workers) ?? []);
     const s = p.started;
+    // With worker processes, /readyz may answer before every worker listens; wait for the port.
+    await waitFor(`portunus on port ${port} (log: ${s.logFile})`, () => canConnect(port), 10_000, 20, exitReason(s));
     return {
       port,
       cpuRoot: s.pid,
       rssPids: () => processTree(s.pid),
+      workerPids: () => workerPids(s.pid),
       stop: () => s.stop(),
       exited: () => hasExited(s),
       logFile: s.logFile,

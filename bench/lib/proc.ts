@@ -177,7 +177,10 @@ function ticksPerSecond(): number {
 
 interface ProcStat {
   ppid: number;
-  /** utime + stime in clock ticks, covering all threads of the process. */
+  /**
+   * utime + stime + cutime + cstime in clock ticks: all threads of the process plus its children
+   * that exited and were reaped (a restarted worker's time stays in the sum).
+   */
   ticks: number;
 }
 
@@ -190,8 +193,8 @@ function readStat(pid: number): ProcStat | null {
   }
   // comm (field 2) may contain spaces and parentheses; fields after the last ')' are fixed.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // rest[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
-  return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
+  // rest[0] is field 3 (state): ppid is field 4, utime 14, stime 15, cutime 16, cstime 17.
+  return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]) };
 }
 
 /** The process and all its descendants (one scan of /proc). */
@@ -215,7 +218,7 @@ export function processTree(root: number): number[] {
   return out;
 }
 
-/** User + system CPU seconds consumed so far by the process tree rooted at pid. */
+/** User + system CPU seconds consumed so far by the process tree rooted at pid (reaped children included). */
 export function treeCpuSeconds(root: number): number {
   let ticks = 0;
   for (const pid of processTree(root)) ticks += readStat(pid)?.ticks ?? 0;

@@ -10,8 +10,8 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { percentile } from './load.ts';
-import { gatewayManifests, routeManifest, routeName, startPortunus } from './portunus.ts';
-import { exitReason, freePort, sleep, waitFor } from './proc.ts';
+import { gatewayManifests, routeManifest, routeName, startPortunus, workerPids } from './portunus.ts';
+import { exitReason, freePort, processTree, rssBytes, sleep, waitFor } from './proc.ts';
 import type { RunContext } from './types.ts';
 
 export interface ReloadOptions {
@@ -50,8 +50,11 @@ export interface ReloadResult {
    */
   reconciles: number;
   reconcileP50Ms: number | null;
-  /** Peak-ish RSS of the serve process after the changes, MiB. */
+  /** RSS after the changes, MiB, summed over serve's processes (primary and workers). */
   rssMiB: number;
+  /** The largest worker process (per-worker footprint with this many routes), MiB. */
+  rssWorkerMiB: number;
+  processes: number;
 }
 
 const HEADER = 'x-bench-generation';
@@ -76,11 +79,7 @@ function get(agent: http.Agent, port: number, path: string): Promise<Reply> {
   });
 }
 
-export async function measureReload(
-  ctx: RunContext,
-  o: ReloadOptions,
-  rss: (pid: number) => number,
-): Promise<ReloadResult> {
+export async function measureReload(ctx: RunContext, o: ReloadOptions): Promise<ReloadResult> {
   const changeTimeoutMs = o.changeTimeoutMs ?? 5000;
   const label = `${o.write}-${o.debounceMs ?? 'default'}`;
   const dir = join(ctx.dir, `reload-${label}`);
@@ -155,6 +154,7 @@ export async function measureReload(
     const sorted = Float64Array.from(samples).sort();
     const reconcileMs = appliedDurations(readFileSync(p.started.logFile, 'utf8')).slice(1);
     const reconcileSorted = Float64Array.from(reconcileMs).sort();
+    const rssEach = processTree(p.started.pid).map(rssBytes);
     return {
       routes: o.routes,
       iterations: o.iterations,
@@ -169,7 +169,9 @@ export async function measureReload(
       maxMs: sorted.length ? sorted[sorted.length - 1]! : null,
       reconciles: reconcileMs.length,
       reconcileP50Ms: reconcileSorted.length ? percentile(reconcileSorted, 0.5) : null,
-      rssMiB: rss(p.started.pid) / 1048576,
+      rssMiB: rssEach.reduce((a, b) => a + b, 0) / 1048576,
+      rssWorkerMiB: Math.max(0, ...workerPids(p.started.pid).map(rssBytes)) / 1048576,
+      processes: rssEach.filter((b) => b > 0).length,
     };
   } finally {
     agent.destroy();

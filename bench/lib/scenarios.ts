@@ -1,5 +1,6 @@
 // The scenario table. A scenario is a name, the tweaks applied to every proxy, and the load.
-// `npm run bench:http` runs DEFAULT_SCENARIOS; `npm run bench` runs them all.
+// `npm run bench:http` runs DEFAULT_SCENARIOS; `npm run bench` runs them all; `npm run bench:tls`
+// runs TLS_BENCH_SCENARIOS.
 
 import { LARGE_FILE } from './peers.ts';
 import type { Scenario, Tweaks } from './types.ts';
@@ -64,8 +65,38 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
+/**
+ * `npm run bench:tls`: what a TLS connection costs to set up, with tlsload (tlsload.ts) doing one
+ * kind of handshake only and counting what the server granted. The certificate is ECDSA P-256.
+ */
+export const TLS_SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'tls-full',
+    title: 'new TLS connection per GET, full handshake (ECDSA P-256, no session resumption), 16 clients',
+    rate: 'handshakes/s',
+    tweaks: { ...base, tls: true },
+    load: { tool: 'tlsload', path: '/small', connections: 16, requestsPerConnection: 1, resume: false },
+  },
+  {
+    name: 'tls-resumed',
+    title: 'new TLS connection per GET, resumed session (ticket of the previous connection), 16 clients',
+    rate: 'handshakes/s',
+    tweaks: { ...base, tls: true },
+    load: { tool: 'tlsload', path: '/small', connections: 16, requestsPerConnection: 1, resume: true },
+  },
+  {
+    name: 'tls-resumed-keepalive',
+    title: 'resumed TLS connections carrying 10 keep-alive GETs each, 50 clients',
+    tweaks: { ...base, tls: true },
+    load: { tool: 'tlsload', path: '/small', connections: CONNECTIONS, requestsPerConnection: 10, resume: true },
+  },
+];
+
 /** Not a load scenario: Portunus config reload latency with many routes (reload.ts). */
 export const RELOAD = 'reload';
 
 export const DEFAULT_SCENARIOS = ['get-keepalive', RELOAD];
 export const ALL_SCENARIOS = [...SCENARIOS.map((s) => s.name), RELOAD];
+
+/** bench:tls also runs the HTTPS keep-alive scenario: the same TLS listener with no handshakes. */
+export const TLS_BENCH_SCENARIOS: readonly Scenario[] = [...TLS_SCENARIOS, SCENARIOS.find((s) => s.name === 'https')!];

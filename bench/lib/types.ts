@@ -25,6 +25,8 @@ export interface Scenario {
   title: string;
   tweaks: Tweaks;
   load: LoadSpec;
+  /** Header of the rate column when it counts something else than requests (default req/s). */
+  rate?: string;
 }
 
 /** Files and ports every driver may use. */
@@ -38,14 +40,21 @@ export interface RunContext {
   tls: { cert: string; key: string; combined: string } | null;
   /** Repository root (for bin/portunus.js). */
   root: string;
+  /** The built TLS handshake load generator (tlsload.ts), when a scenario needs it. */
+  tlsload?: string;
 }
 
 export interface RunningProxy {
   port: number;
   /** Root of the process tree whose CPU time is measured. */
   cpuRoot: number;
-  /** Processes whose RSS is reported (nginx: its workers, not the master). */
+  /**
+   * Processes whose RSS is reported, summed and as the largest one (nginx: its workers, not the
+   * master; Portunus: the whole tree, primary and worker processes).
+   */
   rssPids(): number[];
+  /** Worker processes, for the per-worker RSS (default: rssPids). */
+  workerPids?(): number[];
   stop(): Promise<void>;
   /** Whether the process died (then a failed probe is a crash, not a missing feature). */
   exited(): boolean;
