@@ -29,6 +29,9 @@ const TRAILER_VALUE = 16;
 const TRAILER_LF = 17;
 const FINAL_LF = 18;
 
+const CONTENT_LENGTH = Buffer.from('content-length');
+const TRANSFER_ENCODING = Buffer.from('transfer-encoding');
+
 /** 12 hex digits (2^48 bytes) is far past any body; more is an overflow attempt. */
 const MAX_SIZE_DIGITS = 12;
 
@@ -48,6 +51,9 @@ export class ChunkedDecoder {
   #extBytes = 0;
   #trailerBytes = 0;
   #total = 0;
+  /** Trailer name: length so far, and which framing field names it still matches (bits 1, 2). */
+  #nameLength = 0;
+  #nameMatch = 0;
   readonly #status: number;
   readonly #maxBytes: number;
 
@@ -67,6 +73,13 @@ export class ChunkedDecoder {
     this.#extBytes = 0;
     this.#trailerBytes = 0;
     this.#total = 0;
+  }
+
+  #matchName(c: number): void {
+    const i = this.#nameLength++;
+    const lower = c | 0x20; // tchars that are not letters never turn into "-" or a letter this way
+    if (CONTENT_LENGTH[i] !== lower) this.#nameMatch &= ~1;
+    if (TRANSFER_ENCODING[i] !== lower) this.#nameMatch &= ~2;
   }
 
   #fail(message: string): never {
@@ -174,12 +187,23 @@ export class ChunkedDecoder {
             case TRAILER_START:
               // A line starting with SP/HTAB would be obs-fold; anything else must be a field name.
               if (c === CR) this.#state = FINAL_LF;
-              else if (TCHAR[c] === 1) this.#state = TRAILER_NAME;
-              else this.#fail('invalid trailer');
+              else if (TCHAR[c] === 1) {
+                this.#state = TRAILER_NAME;
+                this.#nameLength = 0;
+                this.#nameMatch = 3;
+                this.#matchName(c);
+              } else this.#fail('invalid trailer');
               break;
             case TRAILER_NAME:
-              if (c === 58 /* : */) this.#state = TRAILER_VALUE;
-              else if (TCHAR[c] !== 1) this.#fail('invalid trailer name');
+              if (c === 58 /* : */) {
+                // Framing fields are prohibited in trailers (RFC 9110 §6.5.1).
+                const n = this.#nameLength;
+                if ((n === 14 && (this.#nameMatch & 1) !== 0) || (n === 17 && (this.#nameMatch & 2) !== 0)) {
+                  this.#fail('framing field in trailers');
+                }
+                this.#state = TRAILER_VALUE;
+              } else if (TCHAR[c] !== 1) this.#fail('invalid trailer name');
+              else this.#matchName(c);
               break;
             case TRAILER_VALUE:
               if (c === CR) this.#state = TRAILER_LF;

@@ -214,7 +214,13 @@ function parseFields(
         if (name === 'content-length') parseContentLength(value, info, status);
         break;
       case 17:
-        if (name === 'transfer-encoding') parseTransferEncoding(value, info, status);
+        if (name === 'transfer-encoding') {
+          // Trailing OWS is legal, but llhttp refuses it here: refuse it too rather than
+          // forward a framing header a strict peer reads as an error.
+          const last = buf[pos - 3];
+          if (last === SP || last === HTAB) throw new HttpParseError(status, 'whitespace after transfer-encoding');
+          parseTransferEncoding(value, info, status);
+        }
         break;
     }
   }
@@ -236,7 +242,8 @@ function parseVersion(buf: Buffer, pos: number, status: number): number {
 
 /**
  * Parses a complete request head. `start` is the first byte, `end` the index just past the final
- * "\r\n\r\n". Leading empty lines (RFC 9112 §2.2 allows ignoring one) are skipped by the caller.
+ * "\r\n\r\n". Leading empty lines (RFC 9112 §2.2 allows ignoring one) are skipped by the caller;
+ * `buf` starts where the request's bytes start, so those lines count against maxHeadBytes.
  * Throws HttpParseError with the status to answer (400, 413, 414, 431, 501, 505).
  */
 export function parseRequestHead(
@@ -245,6 +252,12 @@ export function parseRequestHead(
   end: number,
   limits: Http1Limits = DEFAULT_HTTP1_LIMITS,
 ): RequestHead {
+  // Limits first: a head over them is refused for its size whatever else is wrong with it.
+  if (end - start > limits.maxRequestLineBytes && buf.indexOf(CR, start) - start > limits.maxRequestLineBytes) {
+    throw new HttpParseError(414, 'request line too long');
+  }
+  // Empty lines skipped before `start` count too (see checkPartialRequestHead).
+  if (end > limits.maxHeadBytes) throw new HttpParseError(431, 'request head too large');
   let pos = start;
   // method
   while (TCHAR[buf[pos]!] === 1) pos++;
@@ -265,8 +278,6 @@ export function parseRequestHead(
   const minor = parseVersion(buf, pos, 400);
   pos += 8;
   if (buf[pos] !== CR || buf[pos + 1] !== LF) throw new HttpParseError(400, 'invalid request line');
-  if (pos - start > limits.maxRequestLineBytes) throw new HttpParseError(414, 'request line too long');
-  if (end - start > limits.maxHeadBytes) throw new HttpParseError(431, 'request head too large');
   pos += 2;
   const headers: string[] = [];
   const info = newFieldInfo();
@@ -360,15 +371,12 @@ export function findHeadEnd(buf: Buffer, start: number, from: number, status: nu
   const i = buf.indexOf(CRLFCRLF, Math.max(start, from - 3));
   if (i !== -1) return i + 4;
   const len = buf.length;
-  let p = Math.max(start, from - 1);
-  while ((p = buf.indexOf(LF, p)) !== -1) {
+  const from1 = Math.max(start, from - 1);
+  for (let p = buf.indexOf(LF, from1); p !== -1; p = buf.indexOf(LF, p + 1)) {
     if (p === start || buf[p - 1] !== CR) throw new HttpParseError(status, 'bare LF');
-    p++;
   }
-  p = Math.max(start, from - 1);
-  while ((p = buf.indexOf(CR, p)) !== -1 && p + 1 < len) {
+  for (let p = buf.indexOf(CR, from1); p !== -1 && p + 1 < len; p = buf.indexOf(CR, p + 1)) {
     if (buf[p + 1] !== LF) throw new HttpParseError(status, 'bare CR');
-    p++;
   }
   return -1;
 }
