@@ -1,9 +1,66 @@
 // A coarse wall clock for timeouts measured in seconds: connections stamp their activity with a
 // field read instead of refreshing a timer on every socket read and write. Updated by the data
-// plane's sweeper (once a second), and on demand by whoever needs a fresh value.
+// plane's sweeper, and on demand by whoever needs a fresh value. The downstream connection
+// timeouts that sweep enforces are defined here too, with their defaults in one place.
 export const coarse = { now: Date.now() };
 
 export function tickClock(): number {
   coarse.now = Date.now();
   return coarse.now;
+}
+
+/** Downstream connection timeouts (DataPlaneOptions.timeouts), in milliseconds; 0 turns one off. */
+export interface ConnectionTimeouts {
+  /**
+   * A request head must be complete this long after its first byte arrived, however slowly the
+   * bytes trickle in (slowloris): the client gets 408 and the connection closes. Envoy Gateway has
+   * no default for this; 30 s is generous for any real client.
+   */
+  readonly headerTimeoutMs: number;
+  /**
+   * A connection without a request in flight is closed after this. Envoy Gateway's
+   * ClientTrafficPolicy timeout.http.idleTimeout, default 1 hour.
+   */
+  readonly idleTimeoutMs: number;
+  /**
+   * A request body that stops arriving for this long ends the request: 408 when no response has
+   * started, else the connection is closed. Envoy Gateway's ClientTrafficPolicy
+   * timeout.http.streamIdleTimeout, default 5 minutes.
+   */
+  readonly streamIdleTimeoutMs: number;
+  /**
+   * The whole request (head and body) must arrive within this, counted from its first byte: 408,
+   * then close. Envoy Gateway's timeout.http.requestReceivedTimeout, no default (0: none).
+   */
+  readonly requestReceivedTimeoutMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ConnectionTimeouts = Object.freeze({
+  headerTimeoutMs: 30_000,
+  idleTimeoutMs: 60 * 60_000,
+  streamIdleTimeoutMs: 5 * 60_000,
+  requestReceivedTimeoutMs: 0,
+});
+
+/** Fills in defaults; throws on a value that is not a non-negative integer. */
+export function resolveTimeouts(given: Partial<ConnectionTimeouts> | undefined): ConnectionTimeouts {
+  if (given === undefined) return DEFAULT_TIMEOUTS;
+  const t: ConnectionTimeouts = { ...DEFAULT_TIMEOUTS, ...given };
+  for (const [key, v] of Object.entries(t)) {
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(`timeouts.${key} must be a non-negative integer, got ${v}`);
+  }
+  return Object.freeze(t);
+}
+
+/**
+ * How often the sweep runs: a quarter of the shortest timeout, so a timeout fires at most 25%
+ * late, between 25 ms and 1 s (the clock's resolution).
+ */
+export function sweepInterval(t: ConnectionTimeouts): number {
+  let min = 4000;
+  for (const v of [t.headerTimeoutMs, t.idleTimeoutMs, t.streamIdleTimeoutMs, t.requestReceivedTimeoutMs]) {
+    if (v > 0 && v < min) min = v;
+  }
+  return Math.max(25, Math.floor(min / 4));
 }

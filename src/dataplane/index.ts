@@ -17,7 +17,7 @@ import {
 import type { L4ConfigError, L4Options } from './l4/tcp.ts';
 import type { UDPOptions } from './l4/udp.ts';
 import { clientAddress } from './forwarding.ts';
-import { tickClock } from './clock.ts';
+import { type ConnectionTimeouts, resolveTimeouts, sweepInterval, tickClock } from './clock.ts';
 import { H1ServerConnection } from './http1/connection.ts';
 import { type Http1Limits, resolveHttp1Limits } from './http1/limits.ts';
 import { createH2Server } from './http2/server.ts';
@@ -51,6 +51,8 @@ export interface DataPlaneOptions {
   udp?: Omit<UDPOptions, 'observer'>;
   /** HTTP/1.1 request limits: head 431, request line 414, header count 431, body 413 (defaults in http1/limits.ts). */
   http1?: Partial<Http1Limits>;
+  /** Downstream connection timeouts: request head, keep-alive idle, stalled body, whole request (defaults in clock.ts). */
+  timeouts?: Partial<ConnectionTimeouts>;
 }
 
 export interface ListenerError {
@@ -157,6 +159,7 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
   const logger = options.logger ?? nullLogger;
   const ctx = { observer, logger };
   const http1Limits = resolveHttp1Limits(options.http1);
+  const timeouts = resolveTimeouts(options.timeouts);
   const registry = new PoolRegistry();
   const ports = new Map<number, BoundPort>();
   const retiring = new Set<BoundPort>();
@@ -176,14 +179,12 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
     registry.sweep(clusters.values());
   }
 
-  // One coarse timer for all connections: the clock ticks every second, timeouts are checked
-  // every few seconds (idle keep-alive connections, slow request heads).
-  let ticks = 0;
+  // One coarse timer for all connections (idle keep-alive, slow heads, stalled bodies): it ticks
+  // the clock and checks every connection, at a fraction of the shortest timeout.
   const sweeper = setInterval(() => {
     const now = tickClock();
-    if (++ticks % 5 !== 0) return;
     for (const p of ports.values()) for (const c of p.state.connections) c.sweep(now);
-  }, 1000);
+  }, sweepInterval(timeouts));
   sweeper.unref();
 
   function bind(
@@ -196,6 +197,7 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       config,
       ctx,
       http1Limits,
+      timeouts,
       connections: new Set(),
       draining: false,
       h2Handoff(socket) {

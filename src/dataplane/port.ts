@@ -1,6 +1,7 @@
 // Per-port runtime state shared by every connection accepted on that port. `config` is swapped
 // atomically by apply(); connections read it once per request.
 import type { Socket } from 'node:net';
+import type { ConnectionTimeouts } from './clock.ts';
 import type { PortConfig } from './config.ts';
 import type { Http1Limits } from './http1/limits.ts';
 import type { ExchangeContext } from './proxy.ts';
@@ -23,4 +24,6 @@ export interface PortState {
   h2Handoff(socket: Socket, conn: ServerConnection | null): void;
   /** HTTP/1.1 request limits (DataPlaneOptions.http1); defaults when absent. */
   readonly http1Limits?: Http1Limits;
+  /** Downstream connection timeouts (DataPlaneOptions.timeouts); defaults when absent. */
+  readonly timeouts?: ConnectionTimeouts;
 }
