@@ -85,6 +85,15 @@ export const TLS_SCENARIOS: readonly Scenario[] = [
     load: { tool: 'tlsload', path: '/small', connections: 16, requestsPerConnection: 1, resume: true },
   },
   {
+    // With several workers a client's next connection may land on another one (SO_REUSEPORT), so
+    // this shows whether the workers share session-ticket keys.
+    name: 'tls-resumed-workers-2',
+    title: 'as tls-resumed, 2 workers per proxy',
+    rate: 'handshakes/s',
+    tweaks: { ...base, tls: true, workers: 2 },
+    load: { tool: 'tlsload', path: '/small', connections: 16, requestsPerConnection: 1, resume: true },
+  },
+  {
     name: 'tls-resumed-keepalive',
     title: 'resumed TLS connections carrying 10 keep-alive GETs each, 50 clients',
     tweaks: { ...base, tls: true },
