@@ -155,8 +155,14 @@ export interface UDPPort {
   readonly listener: UDPListener;
   /** Bound address → its socket and listener. */
   readonly sockets: ReadonlyMap<string, { socket: dgram.Socket; listener: UDPListener }>;
-  /** New sessions use `plan`; addresses that appear are bound, those that go away are closed. */
+  /**
+   * New sessions use `plan`; addresses that appear are bound, those that go away are closed. Never
+   * rejects: an address that cannot be bound is left out and listed in `errors`. Await it to know
+   * the new sockets are bound.
+   */
   update(plan: L4PortPlan, clusters: Map<string, ClusterIR>): Promise<void>;
+  /** Addresses of the current version that could not be bound, with the reason. */
+  readonly errors: readonly { address: string; code: string; message: string }[];
   close(): Promise<void>;
 }
 
@@ -216,6 +222,7 @@ export async function bindUDP(
     await Promise.all([...bound.keys()].map(shut));
     throw err;
   }
+  let errors: { address: string; code: string; message: string }[] = [];
   const first = bound.values().next().value;
   if (first === undefined)
     throw Object.assign(new Error('no local address to bind UDP port ' + plan.port), { code: 'EADDRNOTAVAIL' });
@@ -227,13 +234,19 @@ export async function bindUDP(
       const next = udpGroups(p, host);
       const gone = [...bound.keys()].filter((a) => !next.has(a));
       await Promise.all(gone.map(shut));
-      const failures: Error[] = [];
+      const failed: { address: string; code: string; message: string }[] = [];
       for (const [address, list] of next) {
         const b = bound.get(address);
         if (b !== undefined) b.listener.update({ listeners: list, clusters: c });
-        else await open(address, list, c).catch((err: Error) => failures.push(err));
+        else
+          await open(address, list, c).catch((err: NodeJS.ErrnoException) =>
+            failed.push({ address, code: err.code ?? 'UNKNOWN', message: err.message }),
+          );
       }
-      if (failures.length > 0) throw failures[0];
+      errors = failed;
+    },
+    get errors() {
+      return errors;
     },
     async close() {
       await Promise.all([...bound.keys()].map(shut));

@@ -2,6 +2,7 @@
 // config swaps that keep open connections on their backend, bind failures reported per listener,
 // a port shared by HTTPS and TLS-passthrough listeners, Gateway addresses, and draining at close.
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import https from 'node:https';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
@@ -17,6 +18,7 @@ import {
   RecordingObserver,
   tcpListener,
   type Upstream,
+  udpConnectedRoundTrip,
   udpEcho,
   udpRoundTrip,
   waitUntil,
@@ -507,6 +509,75 @@ test('Gateway addresses: a TCP connection reaches the listener of the Gateway th
     two.socket.destroy();
   } finally {
     await dp.close({ graceMs: 0 });
+  }
+});
+
+test('Gateway addresses on one UDP port: each address answers from its own socket with its own route; addresses come and go with the config', async () => {
+  const [a, b, c, d] = await Promise.all([udpEcho('A:'), udpEcho('B:'), udpEcho('C:'), udpEcho('D:')]);
+  const dp = createDataPlane({ bindAddress: '0.0.0.0' });
+  const port = await freePort();
+  const udpGateway = (name: string, echo: { port: number }, addresses: string[]): GatewayIR =>
+    gateway(
+      [
+        {
+          ...udpListener(port, name),
+          name: 'default/' + name + '/udp',
+          udpRoute: l4route('UDPRoute/default/' + name, [[name, 1]]),
+        },
+      ],
+      [cluster(name, [echo.port], { protocol: 'udp' })],
+      { name: 'default/' + name, addresses },
+    );
+  try {
+    const res = await dp.apply(
+      ir(udpGateway('a', a, ['127.0.0.2']), udpGateway('b', b, ['127.0.0.3']), udpGateway('c', c, [])),
+      'v1',
+    );
+    assert.deepEqual(res.errors, []);
+    // Connected clients: a reply from another source address than the one asked would be dropped.
+    assert.equal(await udpConnectedRoundTrip('127.0.0.2', port, 'x'), 'A:x');
+    assert.equal(await udpConnectedRoundTrip('127.0.0.3', port, 'y'), 'B:y');
+    assert.equal(await udpConnectedRoundTrip('127.0.0.1', port, 'z'), 'C:z');
+
+    // b goes away (its address falls back to the address-less Gateway), d arrives on a new address.
+    const res2 = await dp.apply(
+      ir(udpGateway('a', a, ['127.0.0.2']), udpGateway('c', c, []), udpGateway('d', d, ['127.0.0.4'])),
+      'v2',
+    );
+    assert.deepEqual(res2.errors, []);
+    const ask = (host: string, text: string) =>
+      (async () => {
+        const deadline = Date.now() + 3000;
+        for (;;) {
+          try {
+            return await udpConnectedRoundTrip(host, port, text, 300);
+          } catch (err) {
+            if (Date.now() > deadline) throw err;
+          }
+        }
+      })();
+    assert.equal(await ask('127.0.0.4', 'w'), 'D:w');
+    assert.equal(await ask('127.0.0.2', 'u'), 'A:u');
+    // The address-less Gateway's wildcard socket now gets 127.0.0.3's datagrams. Its replies leave
+    // with the source address the kernel picks (127.0.0.1 here: Node has no IP_PKTINFO), so only an
+    // unconnected client sees them; Gateways that name their addresses do not have this limit.
+    const unconnected = await new Promise<string>((resolve, reject) => {
+      const s = dgram.createSocket('udp4');
+      const t = setTimeout(() => {
+        s.close();
+        reject(new Error('no UDP reply via 127.0.0.3'));
+      }, 2000);
+      s.on('message', (m) => {
+        clearTimeout(t);
+        s.close();
+        resolve(m.toString());
+      });
+      s.send('v', port, '127.0.0.3');
+    });
+    assert.equal(unconnected, 'C:v');
+  } finally {
+    await dp.close({ graceMs: 0 });
+    for (const e of [a, b, c, d]) e.socket.close();
   }
 });
 

@@ -210,10 +210,10 @@ export async function waitUntil(cond: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-/** A UDP upstream on loopback that answers every datagram with "echo:" + the datagram. */
-export async function udpEcho(): Promise<{ port: number; socket: dgram.Socket }> {
+/** A UDP upstream on loopback that answers every datagram with "echo:" (or `prefix`) + the datagram. */
+export async function udpEcho(prefix = 'echo:'): Promise<{ port: number; socket: dgram.Socket }> {
   const socket = dgram.createSocket('udp4');
-  socket.on('message', (m, r) => socket.send(Buffer.concat([Buffer.from('echo:'), m]), r.port, r.address));
+  socket.on('message', (m, r) => socket.send(Buffer.concat([Buffer.from(prefix), m]), r.port, r.address));
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
   return { port: socket.address().port, socket };
 }
@@ -232,5 +232,26 @@ export function udpRoundTrip(port: number, text: string, timeoutMs = 2000): Prom
       resolve(m.toString());
     });
     c.send(text, port, '127.0.0.1');
+  });
+}
+
+/**
+ * One datagram from a connected socket to host:port (as Go's net.Dial("udp") or a DNS resolver
+ * sends): the kernel drops replies from any other source address, so this also checks that the
+ * reply leaves from the address the datagram was sent to.
+ */
+export function udpConnectedRoundTrip(host: string, port: number, text: string, timeoutMs = 2000): Promise<string> {
+  const c = dgram.createSocket('udp4');
+  return new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => {
+      c.close();
+      reject(new Error('no UDP reply from ' + host + ':' + port));
+    }, timeoutMs);
+    c.on('message', (m) => {
+      clearTimeout(t);
+      c.close();
+      resolve(m.toString());
+    });
+    c.connect(port, host, () => c.send(text));
   });
 }
