@@ -21,6 +21,8 @@ import {
   finish,
   list,
   openRun,
+  sameVersions,
+  versionsOf,
   parsePositive,
   ROOT,
   requireTools,
@@ -88,7 +90,7 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const run = await openRun(o, log);
   const ctx = run.ctx;
-  const versions = Object.fromEntries(o.drivers.map((d) => [d.name, d.version()]));
+  const versionsAtStart = versionsOf(o.drivers);
   let results: ScenarioResult[] = [];
   const reload: ReloadResult[] = [];
   const output: string[] = [];
@@ -118,6 +120,7 @@ async function main(): Promise<void> {
   } finally {
     await run.close();
   }
+  const versions = sameVersions(versionsAtStart, versionsOf(o.drivers));
   const doc: ResultsDoc = {
     ...docHeader(
       'Portunus HTTP benchmark',

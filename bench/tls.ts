@@ -20,6 +20,8 @@ import {
   docHeader,
   finish,
   openRun,
+  sameVersions,
+  versionsOf,
   ROOT,
   requireTools,
 } from './lib/cli.ts';
@@ -61,12 +63,15 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const run = await openRun(o, log);
   const ctx = run.ctx;
-  const versions = Object.fromEntries(o.drivers.map((d) => [d.name, d.version()]));
+  const versionsAtStart = versionsOf(o.drivers);
   const output: string[] = [];
   let results: ScenarioResult[] = [];
+  let openssl = '';
   try {
     if (!ctx.tls) throw new Error('no certificate: openssl is missing or failed');
-    ctx.tlsload = buildTlsload(ctx.dir);
+    const built = buildTlsload(ctx.dir);
+    ctx.tlsload = built.path;
+    openssl = built.openssl;
     const scenarios = TLS_BENCH_SCENARIOS.filter((s) => o.scenarios.includes(s.name));
     results = await runScenarios(o.drivers, scenarios, ctx, o, log, (s, rows) => {
       const table = scenarioTable({ scenario: s.name, title: s.title, ...(s.rate ? { rate: s.rate } : {}), rows });
@@ -76,13 +81,14 @@ async function main(): Promise<void> {
   } finally {
     await run.close();
   }
+  const versions = sameVersions(versionsAtStart, versionsOf(o.drivers));
   const doc: ResultsDoc = {
     ...docHeader(
       'Portunus TLS benchmark',
       'bench/tls.ts',
       o,
       run.busyPctAtStart,
-      `tlsload (one thread per connection, OpenSSL ${process.versions.openssl} client), wrk -t1 for https; ` +
+      `tlsload (one thread per connection, ${openssl} client), wrk -t1 for https; ` +
         `ECDSA P-256 certificate; 1 worker per proxy; ${workersNote(ROOT)}`,
     ),
     versions,

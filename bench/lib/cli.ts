@@ -155,6 +155,20 @@ export async function openRun(o: CommonOptions, log: (line: string) => void): Pr
   };
 }
 
+export function versionsOf(drivers: readonly ProxyDriver[]): Record<string, string> {
+  return Object.fromEntries(drivers.map((d) => [d.name, d.version()]));
+}
+
+/**
+ * Versions for the report: bin/portunus.js picks the compiled build or the sources each time it
+ * starts, and the tree may change during a run, so a version that changed says so.
+ */
+export function sameVersions(start: Record<string, string>, end: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(start).map(([k, v]) => [k, end[k] === v ? v : `${v} at the start, ${end[k]} at the end`]),
+  );
+}
+
 /** The results document's header fields for this process's command line. */
 export function docHeader(
   title: string,

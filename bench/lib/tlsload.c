@@ -10,6 +10,7 @@
 // request of a connection includes connecting and the handshake. Prints one JSON object.
 //
 //   tlsload -p PORT [-a 127.0.0.1] [-s localhost] [-P /path] [-c 50] [-d 10] [-n 1] [-r]
+//   tlsload -V    (the OpenSSL it runs with)
 //
 // Built by the benchmark (cc -O2 tlsload.c -lssl -lcrypto -lpthread) into its scratch dir.
 
@@ -216,8 +217,9 @@ static void usage(void) {
 
 int main(int argc, char **argv) {
   int opt;
-  while ((opt = getopt(argc, argv, "a:p:s:P:c:d:n:r")) != -1) {
+  while ((opt = getopt(argc, argv, "a:p:s:P:c:d:n:rV")) != -1) {
     switch (opt) {
+      case 'V': printf("%s\n", OpenSSL_version(OPENSSL_VERSION)); return 0;
       case 'a': addr = optarg; break;
       case 'p': port = atoi(optarg); break;
       case 's': sni = optarg; break;

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 /** Path of the built program, or throws with what is missing (a C compiler, OpenSSL headers). */
-export function buildTlsload(dir: string): string {
+export function buildTlsload(dir: string): { path: string; openssl: string } {
   const out = join(dir, 'tlsload');
   const src = new URL('./tlsload.c', import.meta.url).pathname;
   const r = spawnSync('cc', ['-O2', '-o', out, src, '-lssl', '-lcrypto', '-lpthread'], {
@@ -22,5 +22,6 @@ export function buildTlsload(dir: string): string {
     const why = r.error ? r.error.message : r.stderr.trim().split('\n').slice(0, 5).join('\n');
     throw new Error(`cannot build tlsload (needs cc and libssl-dev; bash bench/setup.sh): ${why}`);
   }
-  return out;
+  const v = spawnSync(out, ['-V'], { encoding: 'utf8', timeout: 5000 });
+  return { path: out, openssl: v.stdout?.trim() || 'OpenSSL (unknown version)' };
 }
