@@ -128,21 +128,19 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
     files: [],
   };
   /**
-   * Builds the status documents of the last applied translation. A reconcile sets it and schedules
-   * it shortly after the apply, so traffic sees a new configuration without waiting for status
-   * bookkeeping (the control loop shares the event loop with the data plane); status() and the
-   * next reconcile run it first if it is still pending, so every translation's statuses are built
-   * in turn and lastTransitionTimes carry over exactly.
+   * Status documents of applied translations not built yet, oldest first. A reconcile queues its
+   * builder and schedules a build shortly after the apply (the timer is not pushed back by later
+   * reconciles, so a burst of changes cannot starve it); status() builds at once. Builds run in
+   * order, each on the statuses the previous one produced, so lastTransitionTimes carry over
+   * exactly, and neither traffic (the data plane shares this event loop with --workers 0) nor the
+   * next reload waits for the bookkeeping.
    */
-  let pendingStatus: (() => Resource[]) | null = null;
+  const pendingStatus: (() => Resource[])[] = [];
   let statusTimer: NodeJS.Timeout | null = null;
   const materializeStatus = (): void => {
     if (statusTimer) clearTimeout(statusTimer);
     statusTimer = null;
-    if (!pendingStatus) return;
-    const build = pendingStatus;
-    pendingStatus = null;
-    view = { ...view, resources: build() };
+    for (const build of pendingStatus.splice(0)) view = { ...view, resources: build() };
   };
   let loggedDiagnostics = new Set<string>();
   let loggedApplyErrors = '[]';
@@ -156,7 +154,6 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
   let retryDelay = retry.initial;
 
   async function reconcileOnce(): Promise<void> {
-    materializeStatus();
     const started = clock();
     const paths = pending;
     pending = new Set();
@@ -174,6 +171,7 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
       return;
     }
 
+    const translateStart = clock();
     let result: ReturnType<typeof translate>;
     try {
       result = translate(snapshot, { ...options.translateOptions, controllerName, now });
@@ -185,6 +183,7 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
     }
 
     // Apply first: traffic sees the new configuration before any status bookkeeping is done.
+    const applyStart = clock();
     let applied: { version: string; errors: ApplyError[] };
     try {
       applied = await target.apply(result.ir, next);
@@ -205,6 +204,12 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
           gateways: result.ir.gateways.length,
           listeners: result.ir.gateways.reduce((n, g) => n + g.listeners.length, 0),
           durationMs: clock() - started,
+          // Where the time went: reading changed files, translating, handing to the data plane.
+          phasesMs: {
+            read: translateStart - started,
+            translate: applyStart - translateStart,
+            apply: clock() - applyStart,
+          },
         },
         'configuration applied',
       );
@@ -219,10 +224,8 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
     if (loggedApplyErrors !== '[]' && applyErrors.length === 0) logger.info({ version }, 'all listeners are served');
     loggedApplyErrors = errorsText;
 
-    // Status documents are built when someone asks for them (admin /status), not here: the control
-    // loop shares the event loop with the data plane, and traffic should not wait for bookkeeping.
     const appliedErrors = applyErrors;
-    pendingStatus = () => {
+    pendingStatus.push(() => {
       // Computed statuses are fresh objects of this translation, so they may be edited in place;
       // a status carried over from the input belongs to the snapshot and is copied first.
       const docs: Resource[] = renderStatusDocuments(snapshot, result).map((d) =>
@@ -233,10 +236,12 @@ export function createControlLoop(options: ControlLoopOptions): ControlLoop {
       foldApplyErrors(docs, result.ir, appliedErrors, now);
       preserveTransitionTimes(view.resources, docs);
       return docs;
-    };
+    });
     view = { ...view, applyErrors };
-    statusTimer = setTimeout(materializeStatus, STATUS_DELAY_MS);
-    statusTimer.unref();
+    if (statusTimer === null) {
+      statusTimer = setTimeout(materializeStatus, STATUS_DELAY_MS);
+      statusTimer.unref();
+    }
     const ok = applyErrors.length === 0 && !loadDiagnostics.some((d) => d.severity === 'error');
     finish(started, ok, undefined, [...loadDiagnostics, ...result.diagnostics], read.files);
     scheduleRetry();

@@ -11,8 +11,9 @@
 // Unchanged files (same bytes) are not parsed again.
 
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { listManifestFiles } from '../provider/file/files.ts';
+import { lstat, readFile } from 'node:fs/promises';
+import { basename, sep } from 'node:path';
+import { isManifestName, listManifestFiles, type MissingPath } from '../provider/file/files.ts';
 import type { Diagnostic, Snapshot, SnapshotEntry } from '../provider/snapshot.ts';
 
 /**
@@ -178,19 +179,27 @@ export function createSourceStore(
 
   return {
     async read(changed?: ReadonlySet<string> | null): Promise<SourceRead> {
-      const listed = await listManifestFiles(paths);
-      const files = [...listed.byPath.values()].flat();
       // With the watcher's list of changed paths, known files it does not name are not read
-      // again (the listing still finds new and deleted files). Without one, every file is read
-      // (and skipped when its bytes are unchanged).
+      // again, and when it names known files only, the tree is not even listed again. Without
+      // one, every file is read (and skipped when its bytes are unchanged).
+      const scope = changed ? await changeScope(changed, states) : 'all';
+      let files: string[];
+      let missing: MissingPath[] = [];
+      if (scope === 'known') files = [...states.keys()];
+      else {
+        const listed = await listManifestFiles(paths);
+        files = [...listed.byPath.values()].flat();
+        missing = listed.missing;
+      }
+      const reread = scope === 'all' ? null : changed!;
       const next = await Promise.all(
         files.map((f) => {
           const known = states.get(f);
-          return changed && known && !changed.has(f) ? known : readOne(f);
+          return reread && known && !reread.has(f) ? known : readOne(f);
         }),
       );
       states.clear();
-      const out: SourceRead = { entries: [], diagnostics: [], files: [], missing: listed.missing.map((m) => m.path) };
+      const out: SourceRead = { entries: [], diagnostics: [], files: [], missing: missing.map((m) => m.path) };
       for (const s of next) {
         if (!s) continue;
         states.set(s.file, s);
@@ -198,7 +207,7 @@ export function createSourceStore(
         out.entries.push(...s.entries);
         out.diagnostics.push(...s.diagnostics);
       }
-      for (const m of listed.missing) {
+      for (const m of missing) {
         out.diagnostics.push({
           severity: 'error',
           code: m.code,
@@ -209,6 +218,34 @@ export function createSourceStore(
       return out;
     },
   };
+}
+
+/**
+ * What a watcher's list of changed paths requires: 'known' when it names only files already read
+ * (re-read those; a deleted one drops out), 'list' when something new may have appeared (list the
+ * tree again, re-read the named files), 'all' when a symbolic link or a directory changed, which
+ * can change what every known file resolves to (the `..data` link Kubernetes swaps to update a
+ * mounted ConfigMap is hidden and never listed itself, but every file behind it changed).
+ */
+async function changeScope(
+  changed: ReadonlySet<string>,
+  known: ReadonlyMap<string, FileState>,
+): Promise<'known' | 'list' | 'all'> {
+  let scope: 'known' | 'list' = 'known';
+  for (const path of changed) {
+    if (known.has(path)) continue;
+    const st = await lstat(path).catch(() => null);
+    if (st === null) {
+      // A directory moved or removed as a whole: its files may never be named themselves.
+      const prefix = path.endsWith(sep) ? path : path + sep;
+      for (const file of known.keys()) if (file.startsWith(prefix)) return 'all';
+      // Gone, and never read: a temporary file an editor renamed over a manifest (which is named too).
+      continue;
+    }
+    if (st.isSymbolicLink() || st.isDirectory()) return 'all';
+    if (isManifestName(basename(path))) scope = 'list';
+  }
+  return scope;
 }
 
 function hashResources(entries: readonly SnapshotEntry[]): string {

@@ -3,7 +3,7 @@
 // (loadTexts), and one case below does too.
 
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
@@ -154,14 +154,42 @@ test('with the changed paths a watcher reported, only those (and new files) are 
   await writeFile(b, cm('b2'));
   let read = await store.read(new Set([b]));
   assert.deepEqual(names(read.entries), ['a', 'b2']);
-  // A new file is read although not reported; a deleted one goes.
+  // A new file and a deleted one, as a watcher names them.
   await writeFile(join(dir, 'c.yaml'), cm('c'));
   await rm(b);
-  read = await store.read(new Set());
+  read = await store.read(new Set([join(dir, 'c.yaml'), b]));
   assert.deepEqual(names(read.entries), ['a', 'c']);
+  // An editor's temporary file, renamed over a manifest: the temporary name is gone, the target named.
+  await writeFile(join(dir, 'c.yaml'), cm('c2'));
+  read = await store.read(new Set([join(dir, '.c.yaml.tmp'), join(dir, 'c.yaml')]));
+  assert.deepEqual(names(read.entries), ['a', 'c2']);
   // Without a list, everything is read again.
   read = await store.read();
-  assert.deepEqual(names(read.entries), ['a2', 'c']);
+  assert.deepEqual(names(read.entries), ['a2', 'c2']);
+  await cleanup();
+});
+
+test('a changed link or directory re-reads every file behind it (a mounted ConfigMap update, a directory moved away)', async () => {
+  const { dir, cleanup } = await tempDir();
+  // The layout Kubernetes gives a mounted ConfigMap: visible links into ..data, itself a link to a
+  // timestamped directory; an update writes a new directory and swaps ..data.
+  await mkdir(join(dir, '..v1'));
+  await writeFile(join(dir, '..v1', 'a.yaml'), cm('a1'));
+  await symlink('..v1', join(dir, '..data'));
+  await symlink(join('..data', 'a.yaml'), join(dir, 'a.yaml'));
+  await mkdir(join(dir, 'sub'));
+  await writeFile(join(dir, 'sub', 'b.yaml'), cm('b'));
+  const store = createSourceStore([dir], load);
+  assert.deepEqual(names((await store.read()).entries), ['a1', 'b']);
+  await mkdir(join(dir, '..v2'));
+  await writeFile(join(dir, '..v2', 'a.yaml'), cm('a2'));
+  await symlink('..v2', join(dir, '..data_tmp'));
+  await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+  // The events name only the hidden link.
+  assert.deepEqual(names((await store.read(new Set([join(dir, '..data')]))).entries), ['a2', 'b']);
+  // A directory moved out of the tree: only its own name is reported.
+  await rename(join(dir, 'sub'), join(dir, '..moved'));
+  assert.deepEqual(names((await store.read(new Set([join(dir, 'sub')]))).entries), ['a2']);
   await cleanup();
 });
 
