@@ -15,7 +15,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { createDataPlane } from '../../src/dataplane/index.ts';
-import { bytes, CORPUS, SMALL_LIMITS, type Vector } from '../testdata/http1/smuggling.ts';
+import { type AcceptedRequest, bytes, CORPUS, SMALL_LIMITS, type Vector } from '../testdata/http1/smuggling.ts';
 import { cluster, forward, freePort, route, simpleIR } from './helpers.ts';
 
 interface Seen {
@@ -164,7 +164,7 @@ async function runVector(v: Vector): Promise<void> {
     v.name,
   );
   for (let i = 0; i < e.accept.length; i++) {
-    const a = e.accept[i]!;
+    const a: AcceptedRequest = e.accept[i]!;
     const s = seen[i]!;
     const body = Buffer.concat(s.body).toString('latin1');
     assert.ok(s.complete, v.name + ': incomplete upstream request');
