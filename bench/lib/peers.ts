@@ -71,8 +71,14 @@ function startNginx(name: string, dir: string, conf: string, workers: number): P
   );
 }
 
+/** Waits until s accepts connections; stops it when it never does. */
 async function ready(s: Started, port: number): Promise<void> {
-  await waitFor(`${s.name} on port ${port} (log: ${s.logFile})`, () => canConnect(port), 10_000, 20, exitReason(s));
+  try {
+    await waitFor(`${s.name} on port ${port} (log: ${s.logFile})`, () => canConnect(port), 10_000, 20, exitReason(s));
+  } catch (err) {
+    await s.stop();
+    throw err;
+  }
 }
 
 /** The upstream: a 20-byte body on any path, a 100 KiB static file, POST bodies up to 2 MiB at /upload. */

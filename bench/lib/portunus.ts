@@ -182,13 +182,19 @@ export async function startPortunus(
     ...extraArgs,
   ];
   const started = await startProcess('portunus', process.execPath, args, join(ctx.dir, `${logName}.out`));
-  await waitFor(
-    `portunus /readyz on 127.0.0.1:${adminPort} (log: ${started.logFile})`,
-    async () => (await httpStatus(adminPort, '/readyz')) === 200,
-    30_000,
-    20,
-    exitReason(started),
-  );
+  try {
+    await waitFor(
+      `portunus /readyz on 127.0.0.1:${adminPort} (log: ${started.logFile})`,
+      async () => (await httpStatus(adminPort, '/readyz')) === 200,
+      30_000,
+      20,
+      exitReason(started),
+    );
+  } catch (err) {
+    // Not left running to load the machine during the next measurements.
+    await started.stop();
+    throw err;
+  }
   return { started, adminPort };
 }
 
@@ -301,7 +307,12 @@ export const portunusDriver: ProxyDriver = {
     const p = await startPortunus(ctx, dir, workerArgs(ctx.root, t.workers) ?? []);
     const s = p.started;
     // With worker processes, /readyz may answer before every worker listens; wait for the port.
-    await waitFor(`portunus on port ${port} (log: ${s.logFile})`, () => canConnect(port), 10_000, 20, exitReason(s));
+    try {
+      await waitFor(`portunus on port ${port} (log: ${s.logFile})`, () => canConnect(port), 10_000, 20, exitReason(s));
+    } catch (err) {
+      await s.stop();
+      throw err;
+    }
     return {
       port,
       cpuRoot: s.pid,
