@@ -49,6 +49,12 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'HTTPRouteSchemeRedirect',
   'ListenerSet',
   'ReferenceGrant',
+  // Exercised with traffic by test/conformance-traffic (tlsroute, tcproute, udproute).
+  'TCPRoute',
+  'TLSRoute',
+  'TLSRouteModeMixed',
+  'TLSRouteModeTerminate',
+  'UDPRoute',
 ].sort();
 
 export interface ManagedGatewayClass {
