@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { echoUpstream, LineClient, udpEcho, udpRoundTrip } from '../dataplane/l4/helpers.ts';
+import { echoUpstream, LineClient, udpConnectedRoundTrip, udpEcho, udpRoundTrip } from '../dataplane/l4/helpers.ts';
 import { makeCA } from '../dataplane/tls/certs.ts';
 import { freePort, getJson, spawnServe, startBackend, tempDir, waitFor } from './harness.ts';
 
@@ -286,6 +286,82 @@ spec:
   } finally {
     await serve.stop();
     await Promise.all([tlsA.close(), backend.close()]);
+    await cleanup();
+  }
+});
+
+test('serve: two Gateways with UDP listeners on one port, told apart by their pool addresses', async () => {
+  const [a, b] = await Promise.all([udpEcho('A:'), udpEcho('B:')]);
+  const { dir, cleanup } = await tempDir();
+  const port = await freePort();
+  const gateway = (name: string) => `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: ${name}
+  namespace: default
+spec:
+  gatewayClassName: portunus
+  listeners:
+    - name: udp
+      protocol: UDP
+      port: ${port}
+`;
+  const udpRoute = (gw: string, svc: string, p: number) => `apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: UDPRoute
+metadata:
+  name: ${gw}
+  namespace: default
+spec:
+  parentRefs:
+    - name: ${gw}
+  rules:
+    - backendRefs:
+        - name: ${svc}
+          port: ${p}
+`;
+  const manifests = [
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: portunus
+spec:
+  controllerName: portunus.dev/gateway-controller
+`,
+    gateway('one'),
+    gateway('two'),
+    service('udp-a', a.port, 'UDP'),
+    service('udp-b', b.port, 'UDP'),
+    udpRoute('one', 'udp-a', a.port),
+    udpRoute('two', 'udp-b', b.port),
+  ];
+  await writeFile(join(dir, 'all.yaml'), manifests.join('---\n'));
+  // No --bind-address: the listeners bind the wildcard address, each Gateway gets its own address.
+  const serve = await spawnServe({ args: ['-f', dir, '--address-pool', '127.0.0.60-127.0.0.70'] });
+  try {
+    const status = await waitFor('ready', async () => {
+      const s = await getJson(`${serve.admin}/status`);
+      return s.ready ? s : undefined;
+    });
+    assert.deepEqual(status.applyErrors, []);
+    const address = (name: string): string => {
+      const gw = status.resources.find((r: any) => r.kind === 'Gateway' && r.metadata.name === name);
+      const l = gw.status.listeners.find((x: any) => x.name === 'udp');
+      assert.equal(condition(l.conditions, 'Programmed'), 'True', JSON.stringify(gw.status));
+      assert.equal(l.attachedRoutes, 1, JSON.stringify(l));
+      return gw.status.addresses[0].value;
+    };
+    const one = address('one');
+    const two = address('two');
+    assert.notEqual(one, two);
+    // Connected clients (as DNS resolvers are): each reply must come from the address asked.
+    const ask = (host: string, text: string) =>
+      waitFor(`a UDP reply from ${host}`, () => udpConnectedRoundTrip(host, port, text, 500).catch(() => undefined));
+    assert.equal(await ask(one, 'x'), 'A:x');
+    assert.equal(await ask(two, 'y'), 'B:y');
+  } finally {
+    await serve.stop();
+    a.socket.close();
+    b.socket.close();
     await cleanup();
   }
 });
