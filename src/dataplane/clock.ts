@@ -54,11 +54,13 @@ export function resolveTimeouts(given: Partial<ConnectionTimeouts> | undefined):
 }
 
 /**
- * How often the sweep runs: a quarter of the shortest timeout, so a timeout fires at most 25%
- * late, between 25 ms and 1 s (the clock's resolution).
+ * How often the sweep runs (and the clock ticks): a quarter of the shortest timeout, between 25 ms
+ * and 1 s. Activity stamps may be one interval stale, so connections add one interval before
+ * acting: a timeout never fires early, and at most two intervals (half the shortest timeout,
+ * 2 s for long ones) late.
  */
 export function sweepInterval(t: ConnectionTimeouts): number {
-  let min = 4000;
+  let min = 4000; // 1 s at most
   for (const v of [t.headerTimeoutMs, t.idleTimeoutMs, t.streamIdleTimeoutMs, t.requestReceivedTimeoutMs]) {
     if (v > 0 && v < min) min = v;
   }

@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Downstream } from '../downstream.ts';
 import { withoutNames } from '../headers.ts';
 import type { PortState, ServerConnection } from '../port.ts';
-import { coarse } from '../clock.ts';
+import { type ConnectionTimeouts, coarse, DEFAULT_TIMEOUTS, sweepInterval } from '../clock.ts';
 import { clientAddress } from '../forwarding.ts';
 import { Exchange } from '../proxy.ts';
 import { ResponseFlag } from '../observer.ts';
@@ -29,10 +29,10 @@ import { tryH2cUpgrade } from '../http2/upgrade.ts';
 
 const EMPTY = Buffer.alloc(0);
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
-/** Idle keep-alive connections (and slow heads) are closed after this. */
-export const IDLE_TIMEOUT_MS = 60_000;
-/** A request head must be complete this long after its first bytes arrived. */
-export const HEAD_TIMEOUT_MS = 30_000;
+/** Default keep-alive idle timeout (DataPlaneOptions.timeouts.idleTimeoutMs). */
+export const IDLE_TIMEOUT_MS = DEFAULT_TIMEOUTS.idleTimeoutMs;
+/** Default request head timeout (DataPlaneOptions.timeouts.headerTimeoutMs). */
+export const HEAD_TIMEOUT_MS = DEFAULT_TIMEOUTS.headerTimeoutMs;
 /** After a response, an unread request body up to this size is drained to keep the connection. */
 const DISCARD_LIMIT = 64 * 1024;
 
@@ -74,11 +74,16 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #lastActive = coarse.now;
   #pendingHead: string | null = null;
   readonly #limits: Http1Limits;
+  readonly #timeouts: ConnectionTimeouts;
+  /** Activity stamps come from the coarse clock, up to one sweep interval stale: never fire early. */
+  readonly #slack: number;
 
   constructor(socket: Socket, port: PortState) {
     this.socket = socket;
     this.port = port;
     this.#limits = port.http1Limits ?? DEFAULT_HTTP1_LIMITS;
+    this.#timeouts = port.timeouts ?? DEFAULT_TIMEOUTS;
+    this.#slack = sweepInterval(this.#timeouts);
     this.remoteAddress = clientAddress(socket.remoteAddress);
     this.localAddress = clientAddress(socket.localAddress);
     const secure = (socket as TLSSocket).encrypted === true;
@@ -117,6 +122,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   };
 
   #onDrain = (): void => {
+    this.#lastActive = coarse.now;
     const ex = this.#ex;
     if (ex !== null) ex.onDownstreamDrain();
   };
@@ -165,13 +171,16 @@ export class H1ServerConnection implements Downstream, ServerConnection {
         return false;
       }
     }
+    // The request's first bytes: its head (and the whole request) is timed from here.
+    if (this.#searchFrom === 0) this.#headStart = coarse.now;
     const end = findHeadEnd(buf, start, this.#searchFrom, 400);
     if (end === -1) {
       checkPartialRequestHead(buf, start, this.#limits);
-      // A head arriving a few bytes at a time must still complete within HEAD_TIMEOUT_MS.
-      const now = coarse.now;
-      if (this.#searchFrom === 0) this.#headStart = now;
-      else if (now - this.#headStart > HEAD_TIMEOUT_MS) throw new HttpParseError(408, 'request head timeout');
+      // A head split over reads is timed from an exact stamp: the coarse clock lags when the event
+      // loop is busy, and a slowloris verdict must not come early.
+      if (this.#searchFrom === 0) this.#headStart = Date.now();
+      // A head arriving a few bytes at a time must still complete in time (also checked by sweep()).
+      if (this.#headTimedOut(coarse.now)) throw new HttpParseError(408, 'request head timeout');
       this.#searchFrom = buf.length;
       return false;
     }
@@ -363,6 +372,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   ): void {
     if (ex !== this.#ex || this.#state === S_CLOSED) return;
     const s = this.socket;
+    this.#lastActive = coarse.now;
     if (this.port.draining) this.#closeAfter = true;
     let cl = contentLength;
     this.#respChunked = false;
@@ -402,6 +412,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     if (ex !== this.#ex || this.#respNoBody || chunk.length === 0) return true;
     const s = this.socket;
     if (s.destroyed) return true;
+    this.#lastActive = coarse.now;
     const head = this.#pendingHead;
     this.#pendingHead = null;
     if (this.#respChunked) {
@@ -539,13 +550,49 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.#tunnelUpstream?.destroy();
   }
 
-  sweep(now: number): void {
-    // Tunnels may idle as long as their peers like; an exchange in flight is bounded by route timeouts.
-    if (this.#ex !== null || this.#state === S_TUNNEL || this.#state === S_CLOSED) return;
-    if (this.#state === S_HEAD && this.#buf.length > 0 && now - this.#headStart > HEAD_TIMEOUT_MS) {
-      this.#protocolError(408);
-      return;
+  #headTimedOut(now: number): boolean {
+    const t = this.#timeouts;
+    const elapsed = now - this.#headStart - this.#slack;
+    return (
+      (t.headerTimeoutMs > 0 && elapsed > t.headerTimeoutMs) ||
+      (t.requestReceivedTimeoutMs > 0 && elapsed > t.requestReceivedTimeoutMs)
+    );
+  }
+
+  /**
+   * Called by the data plane's shared sweep. Each state has its own clock: a head being received
+   * (header and request-received timeouts), a body being received (stream idle, request
+   * received), a response in progress (stream idle: no byte moved either way), no request at all
+   * (keep-alive idle). Tunnels idle as long as their peers like.
+   */
+  sweep(sweepNow: number): void {
+    const t = this.#timeouts;
+    const now = sweepNow - this.#slack;
+    switch (this.#state) {
+      case S_HEAD:
+        if (this.#buf.length > 0) {
+          if (this.#headTimedOut(sweepNow)) this.#protocolError(408);
+        } else if (t.idleTimeoutMs > 0 && now - this.#lastActive > t.idleTimeoutMs) {
+          this.#state = S_CLOSED;
+          this.socket.destroy();
+        }
+        return;
+      case S_BODY:
+        if (
+          (t.streamIdleTimeoutMs > 0 && now - this.#lastActive > t.streamIdleTimeoutMs) ||
+          (t.requestReceivedTimeoutMs > 0 && now - this.#headStart > t.requestReceivedTimeoutMs)
+        ) {
+          // 408 while no response started; a response already sent (the rest of the body was being
+          // discarded) or under way is cut by closing.
+          if (this.#ex === null) {
+            this.#state = S_CLOSED;
+            this.socket.destroy();
+          } else this.#protocolError(408);
+        }
+        return;
+      case S_WAIT:
+        if (t.streamIdleTimeoutMs > 0 && now - this.#lastActive > t.streamIdleTimeoutMs) this.#protocolError(408);
+        return;
     }
-    if (now - this.#lastActive > IDLE_TIMEOUT_MS) this.socket.destroy();
   }
 }

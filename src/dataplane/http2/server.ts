@@ -9,7 +9,7 @@ import type { Downstream } from '../downstream.ts';
 import type { PortState, ServerConnection } from '../port.ts';
 import { clientAddress } from '../forwarding.ts';
 import { Exchange } from '../proxy.ts';
-import { IDLE_TIMEOUT_MS } from '../http1/connection.ts';
+import { DEFAULT_TIMEOUTS } from '../clock.ts';
 import { toH2Headers } from '../upstream/h2pool.ts';
 
 const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_CANCEL } = http2.constants;
@@ -252,7 +252,7 @@ export function createH2Server(port: PortState): http2.Http2Server {
     });
     session.on('error', () => {});
     // Idle sessions are closed like idle HTTP/1.1 connections (GOAWAY, in-flight streams finish).
-    session.setTimeout(IDLE_TIMEOUT_MS, () => {
+    session.setTimeout((port.timeouts ?? DEFAULT_TIMEOUTS).idleTimeoutMs, () => {
       if (!session.closed) session.close();
     });
     if (port.draining) session.close();
