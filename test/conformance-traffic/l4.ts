@@ -3,10 +3,14 @@
 // bound passes (upstream: assert.Eventually / PollUntilContextTimeout). As in http.ts, `env.use`
 // has already waited for the data plane to run the scenario's version, so bounds are short.
 
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import tls from 'node:tls';
 import { TCP_WELCOME } from './l4backends.ts';
 import { type CapturedRequest, compareRoundTrip, type ExpectedResponse, type RoundTrip } from './http.ts';
@@ -383,4 +387,111 @@ export async function dnsQuery(addr: string, name: string): Promise<string[]> {
   const r = new Resolver({ timeout: 2_000, tries: 1 });
   r.setServers([addr]);
   return r.resolve4(name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same probes with the command-line clients people debug with.
+
+function pemFile(pem: string): { file: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'portunus-ca-'));
+  const file = join(dir, 'ca.pem');
+  writeFileSync(file, pem);
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function run(cmd: string, args: string[], input: string, until: RegExp, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => p.kill(), timeoutMs);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (until.test(out)) p.kill();
+    };
+    p.stdout.on('data', onData);
+    p.stderr.on('data', onData);
+    p.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    p.stdin.on('error', () => {});
+    p.stdin.write(input);
+  });
+}
+
+/**
+ * The TCP echo check through `openssl s_client` (certificate verified against `t.ca` for the SNI
+ * name): PING, IS_TLS and TEST over the gateway, the JSON line judged as tcpCheck judges it.
+ */
+export function expectTCPResponseOpenSSL(
+  addr: string,
+  t: TCPTLS,
+  expected: TCPExpected,
+  timeoutMs = L4_TIMEOUT_MS,
+): Promise<void> {
+  const ca = pemFile(t.ca);
+  const args = ['s_client', '-connect', addr, '-servername', t.serverName, '-verify_hostname', t.serverName];
+  args.push('-CAfile', ca.file, '-verify_return_error', '-ign_eof');
+  return eventually(`openssl s_client to ${addr} (SNI ${t.serverName})`, timeoutMs, async () => {
+    const out = await run('/usr/bin/openssl', args, 'PING\nIS_TLS\nTEST\n', /\n\{[^\n]*\}\n/);
+    if (!/Verify return code: 0 \(ok\)/.test(out)) return `certificate not verified: ${out.slice(-500)}`;
+    if (!out.includes(TCP_WELCOME)) return `no welcome message: ${out.slice(-500)}`;
+    if (!/\nPONG\n/.test(out)) return `no PONG: ${out.slice(-500)}`;
+    if (!new RegExp(`\\n${expected.BackendIsTLS ?? false}\\n`).test(out))
+      return `IS_TLS is not ${expected.BackendIsTLS}`;
+    const json = /\n(\{[^\n]*\})\n/.exec(out)?.[1];
+    if (!json) return `no TEST payload: ${out.slice(-500)}`;
+    const payload = JSON.parse(json) as { namespace: string; pod: string; tls?: { serverName: string } };
+    if (payload.namespace !== expected.Namespace) return `namespace ${payload.namespace}`;
+    if (!payload.pod.startsWith(`${expected.Backend}-`)) return `pod ${payload.pod} is not from ${expected.Backend}`;
+    if (expected.Hostname && payload.tls?.serverName !== expected.Hostname)
+      return `SNI seen by the backend: ${payload.tls?.serverName}`;
+    return null;
+  }).finally(() => ca.remove());
+}
+
+/**
+ * An HTTPS GET with curl (`--resolve` sends SNI and Host `serverName` to the gateway address;
+ * `--cacert` trusts `serverCertificate`, which curl accepts as a partial chain, as Go does).
+ * Resolves with the echo backend's JSON once curl reports HTTP 200.
+ */
+export async function curlHTTPS(
+  addr: string,
+  serverName: string,
+  serverCertificate: string,
+): Promise<{ status: number; body: { namespace?: string; pod?: string; host?: string; path?: string } }> {
+  const { host, port } = split(addr);
+  const ca = pemFile(serverCertificate);
+  try {
+    const out = await run(
+      '/usr/bin/curl',
+      [
+        '-sS',
+        '--max-time',
+        '5',
+        '--resolve',
+        `${serverName}:${port}:${host}`,
+        '--cacert',
+        ca.file,
+        '-w',
+        '\n%{http_code}',
+        `https://${serverName}:${port}/`,
+      ],
+      '',
+      /\n\d{3}$/,
+      6_000,
+    );
+    const lines = out.trimEnd().split('\n');
+    const status = Number(lines.pop());
+    const text = lines.join('\n');
+    let body = {};
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: the status says why
+    }
+    return { status, body };
+  } finally {
+    ca.remove();
+  }
 }

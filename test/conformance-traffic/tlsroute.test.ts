@@ -8,7 +8,13 @@ import { after, test } from 'node:test';
 import { type Doc, INFRA, infra } from '../conformance/harness.ts';
 import { suiteSetupResources } from '../conformance/certs.ts';
 import { startEnv } from './env.ts';
-import { expectHTTPSResponse, expectTCPResponse, expectTLSRejection } from './l4.ts';
+import {
+  curlHTTPS,
+  expectHTTPSResponse,
+  expectTCPResponse,
+  expectTCPResponseOpenSSL,
+  expectTLSRejection,
+} from './l4.ts';
 
 const ns = INFRA;
 
@@ -47,6 +53,13 @@ test('TLSRouteSimpleSameNamespace', async (t) => {
       { BackendIsTLS: true, Backend: 'tcp-backend', Namespace: INFRA, Hostname: serverStr },
     ),
   );
+  await t.test('the same with openssl s_client', () =>
+    expectTCPResponseOpenSSL(
+      gwAddr,
+      { serverName: serverStr, ca },
+      { BackendIsTLS: true, Backend: 'tcp-backend', Namespace: INFRA, Hostname: serverStr },
+    ),
+  );
 });
 
 test('TLSRouteTerminateSimpleSameNamespace', async (t) => {
@@ -57,6 +70,13 @@ test('TLSRouteTerminateSimpleSameNamespace', async (t) => {
       gwAddr,
       { serverName: 'tls.example.com', ca },
       // Terminated: the backend sees no TLS and so no SNI.
+      { BackendIsTLS: false, Backend: 'tcp-backend', Namespace: INFRA, Hostname: '' },
+    ),
+  );
+  await t.test('the same with openssl s_client', () =>
+    expectTCPResponseOpenSSL(
+      gwAddr,
+      { serverName: 'tls.example.com', ca },
       { BackendIsTLS: false, Backend: 'tcp-backend', Namespace: INFRA, Hostname: '' },
     ),
   );
@@ -129,6 +149,12 @@ test('TLSRouteHostnameIntersection', async (t) => {
       await Promise.all(cases);
     });
   }
+  await t.test('curl through the exact-hostname Gateway reaches tls-backend', async () => {
+    const gwAddr = env.gatewayAddr(infra('gw-tlsroute-exact-hostname-x-1'), 443);
+    const r = await curlHTTPS(gwAddr, 'abc.example.com', serverCertPem);
+    if (r.status !== 200 || r.body.namespace !== ns || !r.body.pod?.startsWith('tls-backend-'))
+      throw new Error(`curl: expected 200 from tls-backend in ${ns}, got ${r.status} ${JSON.stringify(r.body)}`);
+  });
 });
 
 test('TLSRouteInvalidBackendRefNonexistent', async (t) => {
