@@ -1,33 +1,30 @@
 // Incremental chunked transfer-coding decoder (RFC 9112 §7.1). The chunk-size line, extensions and
 // trailers follow the grammar exactly; whatever is not in it is an error, so the decoder never
-// finds a different message end than a strict parser behind the proxy would.
+// finds a different message end than a strict parser behind the proxy would. Whitespace (BWS)
+// inside the chunk-size line is refused as llhttp refuses it: senders must not generate it.
 import { MAX_CHUNK_EXTENSION_BYTES, MAX_TRAILER_BYTES } from './limits.ts';
-import { CR, HEX, HTAB, HttpParseError, LF, QDTEXT, QPAIR, SP, TCHAR, VCHAR } from './syntax.ts';
+import { CR, HEX, HttpParseError, LF, QDTEXT, QPAIR, TCHAR, VCHAR } from './syntax.ts';
 
 const SIZE = 0;
-/** After the size digits, a complete extension value or a closing quote: ";", CR or BWS. */
+/** After the size digits, a complete extension value or a closing quote: ";" or CR. */
 const EXT_NEXT = 1;
-/** BWS before ";" (nothing else may follow it). */
-const EXT_WS = 2;
-/** After ";": BWS, then the extension name. */
-const EXT_NAME_START = 3;
-const EXT_NAME = 4;
-/** BWS after a name: "=" or ";" must follow. */
-const EXT_NAME_WS = 5;
-/** After "=": BWS, then a token or a quoted-string. */
-const EXT_VALUE_START = 6;
-const EXT_TOKEN = 7;
-const EXT_QUOTED = 8;
-const EXT_QUOTED_PAIR = 9;
-const SIZE_LF = 10;
-const DATA = 11;
-const DATA_CR = 12;
-const DATA_LF = 13;
-const TRAILER_START = 14;
-const TRAILER_NAME = 15;
-const TRAILER_VALUE = 16;
-const TRAILER_LF = 17;
-const FINAL_LF = 18;
+/** After ";": the extension name. */
+const EXT_NAME_START = 2;
+const EXT_NAME = 3;
+/** After "=": a token or a quoted-string. */
+const EXT_VALUE_START = 4;
+const EXT_TOKEN = 5;
+const EXT_QUOTED = 6;
+const EXT_QUOTED_PAIR = 7;
+const SIZE_LF = 8;
+const DATA = 9;
+const DATA_CR = 10;
+const DATA_LF = 11;
+const TRAILER_START = 12;
+const TRAILER_NAME = 13;
+const TRAILER_VALUE = 14;
+const TRAILER_LF = 15;
+const FINAL_LF = 16;
 
 const CONTENT_LENGTH = Buffer.from('content-length');
 const TRANSFER_ENCODING = Buffer.from('transfer-encoding');
@@ -124,34 +121,23 @@ export class ChunkedDecoder {
           if (state === EXT_TOKEN && TCHAR[c] === 1) break;
           if (c === 59 /* ; */) this.#state = EXT_NAME_START;
           else if (c === CR) this.#state = SIZE_LF;
-          else if (c === SP || c === HTAB) this.#state = EXT_WS;
           else this.#fail('invalid chunk size line');
-          break;
-        case EXT_WS:
-          if (c === 59) this.#state = EXT_NAME_START;
-          else if (c !== SP && c !== HTAB) this.#fail('invalid chunk extension');
           break;
         case EXT_NAME_START:
           if (TCHAR[c] === 1) this.#state = EXT_NAME;
-          else if (c !== SP && c !== HTAB) this.#fail('invalid chunk extension name');
+          else this.#fail('invalid chunk extension name');
           break;
         case EXT_NAME:
           if (TCHAR[c] === 1) break;
           if (c === 61 /* = */) this.#state = EXT_VALUE_START;
           else if (c === 59) this.#state = EXT_NAME_START;
           else if (c === CR) this.#state = SIZE_LF;
-          else if (c === SP || c === HTAB) this.#state = EXT_NAME_WS;
           else this.#fail('invalid chunk extension name');
-          break;
-        case EXT_NAME_WS:
-          if (c === 61) this.#state = EXT_VALUE_START;
-          else if (c === 59) this.#state = EXT_NAME_START;
-          else if (c !== SP && c !== HTAB) this.#fail('invalid chunk extension');
           break;
         case EXT_VALUE_START:
           if (TCHAR[c] === 1) this.#state = EXT_TOKEN;
           else if (c === 34 /* " */) this.#state = EXT_QUOTED;
-          else if (c !== SP && c !== HTAB) this.#fail('invalid chunk extension value');
+          else this.#fail('invalid chunk extension value');
           break;
         case EXT_QUOTED:
           if (c === 34) this.#state = EXT_NEXT;

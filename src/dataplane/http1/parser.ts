@@ -269,8 +269,15 @@ export function parseRequestHead(
   if (pos === targetStart || buf[pos] !== SP) throw new HttpParseError(400, 'invalid request target');
   const target = latin1(buf, targetStart, pos);
   // origin-form, absolute-form, asterisk-form (OPTIONS) or authority-form (CONNECT) only.
-  if (buf[targetStart] !== 47 /* / */ && !ABSOLUTE_FORM.test(target)) {
-    if (target === '*' ? method !== 'OPTIONS' : method !== 'CONNECT') {
+  if (buf[targetStart] !== 47 /* / */) {
+    if (ABSOLUTE_FORM.test(target)) {
+      // The authority replaces Host for routing: the same characters as Host.
+      for (let i = target.indexOf(':') + 3; i < target.length; i++) {
+        const c = target.charCodeAt(i);
+        if (c === 47 || c === 63 /* / ? */) break;
+        if (HOSTCHAR[c] !== 1) throw new HttpParseError(400, 'invalid request target');
+      }
+    } else if (target === '*' ? method !== 'OPTIONS' : method !== 'CONNECT') {
       throw new HttpParseError(400, 'invalid request target');
     }
   }

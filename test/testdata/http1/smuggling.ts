@@ -349,6 +349,15 @@ const chunkExtensions: Vector[] = [
   { name: 'chunk ext: NUL', raw: chunkedPost('5;a\x00\r\nhello\r\n0\r\n\r\n'), expect: badBody() },
   { name: 'chunk ext: empty name', raw: chunkedPost('5;=b\r\nhello\r\n0\r\n\r\n'), expect: badBody() },
   { name: 'chunk ext: missing value', raw: chunkedPost('5;a=\r\nhello\r\n0\r\n\r\n'), expect: badBody() },
+  { name: 'chunk ext: whitespace before ;', raw: chunkedPost('5 ;a=b\r\nhello\r\n0\r\n\r\n'), expect: badBody() },
+  { name: 'chunk ext: whitespace after ;', raw: chunkedPost('5; a=b\r\nhello\r\n0\r\n\r\n'), expect: badBody() },
+  { name: 'chunk ext: whitespace around =', raw: chunkedPost('5;a = b\r\nhello\r\n0\r\n\r\n'), expect: badBody() },
+  { name: 'chunk ext: obs-text in a token', raw: chunkedPost('5;a=\xe9\r\nhello\r\n0\r\n\r\n'), expect: badBody() },
+  {
+    name: 'chunk ext: obs-text in a quoted value',
+    raw: chunkedPost('5;a="\xe9"\r\nhello\r\n0\r\n\r\n'),
+    expect: ok(POST('hello', 'chunked')),
+  },
   { name: 'chunk ext: without semicolon', raw: chunkedPost('5 a=b\r\nhello\r\n0\r\n\r\n'), expect: badBody() },
 ];
 
@@ -550,6 +559,21 @@ const requestLine: Vector[] = [
   },
   { name: 'target: absolute-form with userinfo', raw: 'GET http://u@x/ HTTP/1.1\r\n' + H + '\r\n', expect: bad() },
   { name: 'target: absolute-form with another scheme', raw: 'GET ftp://x/ HTTP/1.1\r\n' + H + '\r\n', expect: bad() },
+  {
+    name: 'target: absolute-form with a backslash in the authority',
+    raw: 'GET http://h.ex\\ample/ HTTP/1.1\r\n' + H + '\r\n',
+    expect: bad(),
+  },
+  {
+    name: 'target: absolute-form with braces in the authority',
+    raw: 'GET http://h{x}/ HTTP/1.1\r\n' + H + '\r\n',
+    expect: bad(),
+  },
+  {
+    name: 'target: absolute-form with an upper-case scheme',
+    raw: 'GET HTTP://x/p HTTP/1.1\r\n' + H + '\r\n',
+    expect: ok({ ...GET('GET', 'HTTP://x/p'), upstreamTarget: '/p' }),
+  },
   { name: 'target: absolute-form with empty authority', raw: 'GET http:///p HTTP/1.1\r\n' + H + '\r\n', expect: bad() },
   {
     name: 'target: asterisk-form on OPTIONS',
