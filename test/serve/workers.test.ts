@@ -167,7 +167,15 @@ test('a worker killed is replaced and serves the current version; traffic goes o
       return w.pid !== target.pid && w.state === 'serving' ? w : undefined;
     });
     assert.equal(replaced.version, version);
-    assert.equal(replaced.restarts, target.restarts + 1, serve.stderr().split('\n').filter((l) => !l.includes('"level":30') && !l.includes('"level":20')).join('\n'));
+    assert.equal(
+      replaced.restarts,
+      target.restarts + 1,
+      serve
+        .stderr()
+        .split('\n')
+        .filter((l) => !l.includes('"level":30') && !l.includes('"level":20'))
+        .join('\n'),
+    );
   }
   // Both original workers were killed one after the other: only replacements serve now.
   for (const r of await fresh(10)) assert.deepEqual(r, { status: 200, config: 'two' });
