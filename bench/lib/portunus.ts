@@ -211,7 +211,7 @@ function httpStatus(port: number, path: string): Promise<number> {
 
 /** How serve's worker count is set in this run, for the results file. */
 export function workersNote(root: string): string {
-  return serveAccepts(root, '--workers', '1')
+  return serveAccepts(root, '--workers')
     ? 'Portunus: serve --workers N (primary + N worker processes)'
     : 'Portunus: serve has no --workers option yet, so one data plane in the serve process';
 }
@@ -224,15 +224,16 @@ export function workerPids(primary: number): number[] {
 
 const accepted = new Map<string, boolean>();
 /**
- * Whether `portunus serve` accepts an option with a value (options that other people are still
- * adding). serve parses every option before it looks at --help, so `serve OPTION VALUE --help`
- * prints the help when the option exists and "Unknown option" when it does not; nothing starts.
+ * Whether `portunus serve` has an option that takes a value (options that other people are still
+ * adding). serve parses every option before it looks at --help, so `serve OPTION 1 --help` prints
+ * the help when the option exists and "Unknown option" when it does not; nothing starts. Asked once
+ * per run and option, so every scenario of a run sees the same answer.
  */
-export function serveAccepts(root: string, option: string, value: string): boolean {
-  const key = `${option}=${value}`;
+export function serveAccepts(root: string, option: string): boolean {
+  const key = `${root}\0${option}`;
   let ok = accepted.get(key);
   if (ok === undefined) {
-    const out = commandOutput(process.execPath, [join(root, 'bin/portunus.js'), 'serve', option, value, '--help']);
+    const out = commandOutput(process.execPath, [join(root, 'bin/portunus.js'), 'serve', option, '1', '--help']);
     ok = out !== null && !/unknown option/i.test(out);
     accepted.set(key, ok);
   }
@@ -245,7 +246,7 @@ export function serveAccepts(root: string, option: string, value: string): boole
  * runs one data plane in its own process, which is 1 worker, and more cannot be had (null).
  */
 export function workerArgs(root: string, workers: number): string[] | null {
-  if (serveAccepts(root, '--workers', String(workers))) return ['--workers', String(workers)];
+  if (serveAccepts(root, '--workers')) return ['--workers', String(workers)];
   return workers === 1 ? [] : null;
 }
 
@@ -280,7 +281,7 @@ export const portunusDriver: ProxyDriver = {
   unsupported(t, ctx) {
     if (t.tls && !ctx.tls) return 'no certificate (openssl missing?)';
     if (workerArgs(ctx.root, t.workers) === null) {
-      return `serve does not accept --workers ${t.workers} yet (serve --workers ${t.workers} --help: unknown option)`;
+      return `serve has no --workers option yet (serve --workers 1 --help: unknown option)`;
     }
     return null;
   },

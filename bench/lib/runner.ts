@@ -92,7 +92,8 @@ export async function measure(
     const { tls, h2 } = scenario.tweaks;
     const probeError = await probe(proxy.port, scenario.load.path, tls, h2);
     if (probeError) {
-      const status = proxy.exited() ? 'failed' : driver.probeFailure;
+      // A 5xx is a broken proxy, not a missing feature.
+      const status = proxy.exited() || /^status 5\d\d$/.test(probeError) ? 'failed' : driver.probeFailure;
       log(`  ${driver.name}: probe failed (${probeError})${logTail(proxy.logFile)}`);
       return emptyRow(scenario, driver, status, `probe: ${probeError}`);
     }
