@@ -15,7 +15,18 @@
 //   asterisk- (OPTIONS) or authority-form (CONNECT) target without "#", one SP, HTTP/1.0 or 1.1
 //   (another well-formed version is 505).
 import { DEFAULT_HTTP1_LIMITS, type Http1Limits } from './limits.ts';
-import { CR, HOSTCHAR, HTAB, HttpParseError, LF, SP, TARGET, TCHAR, VCHAR } from './syntax.ts';
+import * as syntax from './syntax.ts';
+import { HttpParseError } from './syntax.ts';
+
+// Module-local copies: V8 reads a local const faster than an imported binding in the hot loops.
+const TCHAR = syntax.TCHAR;
+const VCHAR = syntax.VCHAR;
+const TARGET = syntax.TARGET;
+const HOSTCHAR = syntax.HOSTCHAR;
+const CR = 13;
+const LF = 10;
+const SP = 32;
+const HTAB = 9;
 
 export { type ChunkSink, ChunkedDecoder } from './chunked.ts';
 export { HttpParseError } from './syntax.ts';
