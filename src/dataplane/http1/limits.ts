@@ -32,6 +32,13 @@ export const DEFAULT_HTTP1_LIMITS: Http1Limits = Object.freeze({
   maxBodyBytes: Number.POSITIVE_INFINITY,
 });
 
+/**
+ * Upstream response heads (not configurable: upstreams are the operator's own). Also bounds the
+ * pipelined bytes a downstream connection buffers while a response is in progress.
+ */
+export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+export const MAX_RESPONSE_HEADER_COUNT = 200;
+
 /** Longest chunk extension accepted on one chunk-size line (bytes after the size digits). */
 export const MAX_CHUNK_EXTENSION_BYTES = 4096;
 /** Longest trailer section accepted after a chunked body. */

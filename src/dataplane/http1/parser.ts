@@ -14,7 +14,12 @@
 // - request line: a token method, one SP, an origin-, absolute- (http/https, no userinfo),
 //   asterisk- (OPTIONS) or authority-form (CONNECT) target without "#", one SP, HTTP/1.0 or 1.1
 //   (another well-formed version is 505).
-import { DEFAULT_HTTP1_LIMITS, type Http1Limits } from './limits.ts';
+import {
+  DEFAULT_HTTP1_LIMITS,
+  type Http1Limits,
+  MAX_RESPONSE_HEAD_BYTES,
+  MAX_RESPONSE_HEADER_COUNT,
+} from './limits.ts';
 import * as syntax from './syntax.ts';
 import { HttpParseError } from './syntax.ts';
 
@@ -31,9 +36,9 @@ const HTAB = 9;
 export { type ChunkSink, ChunkedDecoder } from './chunked.ts';
 export { HttpParseError } from './syntax.ts';
 
-/** Upstream response heads: size and field count (requests use Http1Limits). */
-export const MAX_HEAD_BYTES = 64 * 1024;
-export const MAX_HEADER_COUNT = 200;
+/** Upstream response heads: size and field count (requests use Http1Limits); see limits.ts. */
+export const MAX_HEAD_BYTES = MAX_RESPONSE_HEAD_BYTES;
+export const MAX_HEADER_COUNT = MAX_RESPONSE_HEADER_COUNT;
 
 // Buffer#latin1Slice is the fast path behind toString('latin1'), without argument normalisation.
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
