@@ -3,17 +3,12 @@
 
 import type { DataPlaneObserver } from '../dataplane/observer.ts';
 import type { AccessLog } from './accesslog.ts';
-import { combineObservers, type Metrics } from './metrics.ts';
+import { observeWith } from './combine.ts';
+import type { Metrics } from './metrics.ts';
 
 export { ACCESS_LOG_FORMATS, type AccessLog, type AccessLogFormat, createAccessLog } from './accesslog.ts';
 export { combineObservers, createMetrics, type Metrics, type ReloadOutcome } from './metrics.ts';
 
 export function createObserver(accessLog: AccessLog, metrics: Metrics): DataPlaneObserver {
-  if (accessLog.format === 'off') return metrics.observer;
-  const log: DataPlaneObserver = {
-    onRequestEnd: (record) => accessLog.log(record),
-    onConnectionOpen() {},
-    onConnectionClose() {},
-  };
-  return combineObservers(log, metrics.observer);
+  return observeWith(accessLog, metrics.observer);
 }

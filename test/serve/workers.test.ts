@@ -113,6 +113,15 @@ test('two worker processes serve one version; the primary holds no listener', as
     [gwPort],
   );
   for (const r of await fresh(10)) assert.deepEqual(r, { status: 200, config: 'one' });
+  // Workers log the primary's JSON line layout, with their slot number.
+  for (const id of [1, 2]) {
+    const line = serve.logs.find((l) => l.worker === id && l.msg === 'listening');
+    assert.ok(line, `worker ${id} logged its listener`);
+    assert.equal(line.level, 30);
+    assert.equal(line.component, 'dataplane');
+    assert.equal(typeof line.time, 'string');
+    assert.ok(list.some((w) => w.pid === line.pid));
+  }
 });
 
 test('metrics are summed over the workers', async () => {

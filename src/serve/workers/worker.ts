@@ -5,9 +5,11 @@
 
 import { createDataPlane, type PreparedConfig } from '../../dataplane/index.ts';
 import type { IR } from '../../ir/types.ts';
-import { createAccessLog, createMetrics, createObserver } from '../../observe/index.ts';
-import { createLogger, dataPlaneLogger } from '../logging.ts';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
+import { createAccessLog } from '../../observe/accesslog.ts';
+import { observeWith } from '../../observe/combine.ts';
+import { createLineLogger } from './log.ts';
+import { createWorkerMetrics } from './metrics.ts';
+import type { FromWorker, MetricsJSON, ToWorker, WorkerInit } from './protocol.ts';
 import { lineAtomicSink } from './sink.ts';
 
 function send(message: FromWorker): void {
@@ -19,13 +21,19 @@ let initialized = false;
 
 function run(init: WorkerInit): void {
   initialized = true;
-  const logger = createLogger(init.logLevel, 2, { worker: init.id });
-  const metrics = createMetrics();
+  const logger = createLineLogger(init.logLevel, { worker: init.id });
+  const metrics = createWorkerMetrics();
   const accessLog = createAccessLog({ format: init.accessLog, sink: lineAtomicSink(process.stdout) });
+  const dpLog = logger.child({ component: 'dataplane' });
   const dataPlane = createDataPlane({
-    observer: createObserver(accessLog, metrics),
+    observer: observeWith(accessLog, metrics.observer),
     ...(init.bindAddress ? { bindAddress: init.bindAddress } : {}),
-    logger: dataPlaneLogger(logger.child({ component: 'dataplane' })),
+    // The data plane logs as (message, fields).
+    logger: {
+      info: (msg, fields) => dpLog.info(fields ?? {}, msg),
+      warn: (msg, fields) => dpLog.warn(fields ?? {}, msg),
+      error: (msg, fields) => dpLog.error(fields ?? {}, msg),
+    },
   });
   let prepared: { seq: number; config: PreparedConfig } | null = null;
   let closing = false;
@@ -69,7 +77,7 @@ function run(init: WorkerInit): void {
         prepared = null;
         return;
       case 'metrics':
-        void metrics.registry.getMetricsAsJSON().then((json) => send({ type: 'metrics', seq: m.seq, metrics: json }));
+        send({ type: 'metrics', seq: m.seq, metrics: metrics.collect() as unknown as MetricsJSON });
         return;
       case 'listening':
         send({ type: 'listening', seq: m.seq, listening: dataPlane.listening() });
