@@ -226,29 +226,36 @@ export async function bindUDP(
   const first = bound.values().next().value;
   if (first === undefined)
     throw Object.assign(new Error('no local address to bind UDP port ' + plan.port), { code: 'EADDRNOTAVAIL' });
+  // Updates run one after another: two overlapping ones must not bind the same address twice.
+  let chain: Promise<void> = Promise.resolve();
+  const update = async (p: L4PortPlan, c: Map<string, ClusterIR>): Promise<void> => {
+    const next = udpGroups(p, host);
+    const gone = [...bound.keys()].filter((a) => !next.has(a));
+    await Promise.all(gone.map(shut));
+    const failed: { address: string; code: string; message: string }[] = [];
+    for (const [address, list] of next) {
+      const b = bound.get(address);
+      if (b !== undefined) b.listener.update({ listeners: list, clusters: c });
+      else
+        await open(address, list, c).catch((err: NodeJS.ErrnoException) =>
+          failed.push({ address, code: err.code ?? 'UNKNOWN', message: err.message }),
+        );
+    }
+    errors = failed;
+  };
   return {
     socket: first.socket,
     listener: first.listener,
     sockets: bound,
-    async update(p, c) {
-      const next = udpGroups(p, host);
-      const gone = [...bound.keys()].filter((a) => !next.has(a));
-      await Promise.all(gone.map(shut));
-      const failed: { address: string; code: string; message: string }[] = [];
-      for (const [address, list] of next) {
-        const b = bound.get(address);
-        if (b !== undefined) b.listener.update({ listeners: list, clusters: c });
-        else
-          await open(address, list, c).catch((err: NodeJS.ErrnoException) =>
-            failed.push({ address, code: err.code ?? 'UNKNOWN', message: err.message }),
-          );
-      }
-      errors = failed;
+    update(p, c) {
+      chain = chain.then(() => update(p, c));
+      return chain;
     },
     get errors() {
       return errors;
     },
     async close() {
+      await chain;
       await Promise.all([...bound.keys()].map(shut));
     },
   };
