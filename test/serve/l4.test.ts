@@ -151,6 +151,10 @@ spec:
     assert.equal(await tcp.backend(), 'T');
     tcp.socket.write('ping\n');
     await tcp.waitFor(/ping\n/);
+    // Half-close: the client's FIN reaches the backend, whose answer still comes back.
+    tcp.socket.end();
+    await tcp.waitFor(/bye T 5\n/);
+    await tcp.done;
     tcp.socket.destroy();
 
     for (const [sni, name] of [
