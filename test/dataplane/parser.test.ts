@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DEFAULT_HTTP1_LIMITS } from '../../src/dataplane/http1/limits.ts';
 import {
   ChunkedDecoder,
+  checkPartialRequestHead,
   findHeadEnd,
   HttpParseError,
   parseRequestHead,
@@ -120,4 +122,40 @@ test('chunked decoder rejects garbage', () => {
   for (const bad of ['x\r\n', '5\r\nhelloX\r\n', '5\nhello\r\n', '\r\n', 'fffffffffffffff\r\n']) {
     assert.throws(() => new ChunkedDecoder(400).decode(Buffer.from(bad), 0, sink), HttpParseError, bad);
   }
+});
+
+test('chunked decoder: a body limit is enforced when a chunk size announces it, before its data', () => {
+  const out: string[] = [];
+  const sink = { onChunkData: (b: Buffer) => out.push(b.toString()) };
+  const d = new ChunkedDecoder(400, 10);
+  assert.throws(
+    () => d.decode(Buffer.from('6\r\nabcdef\r\n5\r\nghijk\r\n0\r\n\r\n'), 0, sink),
+    (e: unknown) => e instanceof HttpParseError && e.status === 413,
+  );
+  assert.deepEqual(out, ['abcdef']);
+  // The limit is per message: reset() starts counting again.
+  d.reset();
+  assert.notEqual(d.decode(Buffer.from('a\r\n0123456789\r\n0\r\n\r\n'), 0, sink), -1);
+});
+
+test('incomplete heads: bare CR/LF rejected early, 414 and 431 before the head ends', () => {
+  const partial = (s: string) => Buffer.from(s, 'latin1');
+  assert.equal(findHeadEnd(partial('GET / HTTP/1.1\r\nHost: x\r\n'), 0, 0, 400), -1);
+  assert.equal(findHeadEnd(partial('GET / HTTP/1.1\r'), 0, 0, 400), -1); // the LF may follow
+  assert.throws(() => findHeadEnd(partial('GET / HTTP/1.1\nHost'), 0, 0, 400), HttpParseError);
+  assert.throws(() => findHeadEnd(partial('GET / HTTP/1.1\r\nHost: x\rY'), 0, 0, 400), HttpParseError);
+  const limits = { ...DEFAULT_HTTP1_LIMITS, maxRequestLineBytes: 16, maxHeadBytes: 64 };
+  const status = (s: string): number => {
+    try {
+      checkPartialRequestHead(partial(s), 0, limits);
+      return 0;
+    } catch (e) {
+      return (e as HttpParseError).status;
+    }
+  };
+  assert.equal(status('GET /0123456789'), 0);
+  assert.equal(status('GET /0123456789ab'), 414);
+  assert.equal(status('GET / HTTP/1.1\r\nX: ' + 'v'.repeat(40)), 0);
+  assert.equal(status('GET / HTTP/1.1\r\nX: ' + 'v'.repeat(60)), 431);
+  assert.equal(status('\r\n'.repeat(40)), 431); // empty lines before a request count
 });
