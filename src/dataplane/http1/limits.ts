@@ -2,8 +2,10 @@
 // defaults follow Envoy (what Envoy Gateway users are used to): max_request_headers_kb 60 KiB
 // (ClientTrafficPolicy headers.maxRequestHeaderLimit), max_headers_count 100, and no request body
 // limit unless one is configured (BackendTrafficPolicy requestBuffer.limit answers 413).
-// Every violation closes the connection after the error response: once a limit is hit the
-// framing of the rest of the stream is no longer trusted.
+// ClientTrafficPolicy connection.bufferLimit (32 KiB) has no counterpart: it bounds Envoy's
+// per-connection buffers, while this data plane streams bodies with backpressure and bounds what
+// it buffers by these limits. Every violation closes the connection after the error response:
+// once a limit is hit the framing of the rest of the stream is no longer trusted.
 
 export interface Http1Limits {
   /**
