@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   const memory = memoryTable(doc);
   if (memory) output.push(memory);
 
-  process.stdout.write(`\n${doc.title} (${doc.date})\n`);
+  process.stdout.write(`\n${doc.title} (${doc.date}, commit ${doc.source})\n`);
   process.stdout.write(
     `${Object.entries(versions)
       .map(([k, v]) => `${k}: ${v}`)

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     versions,
     scenarios: results,
   };
-  process.stdout.write(`\n${doc.title} (${doc.date})\n`);
+  process.stdout.write(`\n${doc.title} (${doc.date}, commit ${doc.source})\n`);
   process.stdout.write(
     `${Object.entries(versions)
       .map(([k, v]) => `${k}: ${v}`)

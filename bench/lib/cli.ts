@@ -169,6 +169,17 @@ export function sameVersions(start: Record<string, string>, end: Record<string, 
   );
 }
 
+/**
+ * The commit measured, and whether the Portunus sources differed from it (several people edit the
+ * tree at once; a run from a clean checkout of a commit is the one to quote).
+ */
+export function sourceRevision(): string {
+  const sha = commandOutput('git', ['-C', ROOT, 'rev-parse', '--short=12', 'HEAD'])?.trim();
+  if (!sha || !/^[0-9a-f]+$/.test(sha)) return 'unknown (not a git checkout)';
+  const dirty = commandOutput('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'bin'])?.trim();
+  return dirty ? `${sha} with uncommitted changes in src/ or bin/` : sha;
+}
+
 /** The results document's header fields for this process's command line. */
 export function docHeader(
   title: string,
@@ -182,6 +193,7 @@ export function docHeader(
     title,
     date: new Date().toISOString(),
     command: `node ${script} ${process.argv.slice(2).join(' ')}`.trim(),
+    source: sourceRevision(),
     machine: { cpus: cpus.length, model: cpus[0]?.model ?? null, kernel: os.release(), busyPctAtStart },
     settings: { durationS: o.durationS, warmupS: o.warmupS, rounds: o.rounds, tools },
   };

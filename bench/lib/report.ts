@@ -15,6 +15,8 @@ export interface ResultsDoc {
   title: string;
   date: string;
   command: string;
+  /** Commit measured (sourceRevision in cli.ts); absent in older files. */
+  source?: string;
   machine: { cpus: number; model: string | null; kernel: string; busyPctAtStart: number };
   settings: { durationS: number; warmupS: number; rounds: number; tools: string };
   versions: Record<string, string>;
@@ -226,7 +228,7 @@ export function markdownReport(doc: ResultsDoc): string {
   out.push(`#### ${doc.title}`);
   out.push('');
   out.push(`- command: \`${doc.command}\``);
-  out.push(`- date: ${doc.date}`);
+  out.push(`- date: ${doc.date}${doc.source ? `, commit ${doc.source}` : ''}`);
   out.push(
     `- machine: ${m.cpus} × ${m.model ?? 'cpu'}, Linux ${m.kernel}, shared with other work: ` +
       `${fmt(m.busyPctAtStart, 0)} % of a core busy at the start, others % per row ${othersRange(doc)}`,
