@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 import { createDataPlane } from '../../../src/dataplane/index.ts';
 import type { ClusterIR, GatewayIR, IR, ListenerIR } from '../../../src/ir/types.ts';
@@ -407,6 +408,55 @@ test('HTTPS and TLS passthrough on one port: passthrough SNI names reach the TLS
     const c2 = LineClient.tls(port, { servername: 'a.example.com', rejectUnauthorized: false });
     await c2.waitFor(/hello TB a\.example\.com/);
     c2.socket.destroy();
+  } finally {
+    await dp.close({ graceMs: 0 });
+  }
+});
+
+test('HTTPS of one Gateway and TLS passthrough of another on one port, by address: the passthrough address never offers the HTTPS certificate', async () => {
+  const dp = createDataPlane({ bindAddress: '0.0.0.0' });
+  const port = await freePort();
+  const httpsListener: ListenerIR = {
+    name: 'default/web/https',
+    sectionName: 'https',
+    port,
+    protocol: 'HTTPS',
+    hostname: 'www.example.com',
+    tls: { mode: 'Terminate', certificates: [certIR(certWeb, ['www.example.com'])] },
+    virtualHosts: [{ hostname: 'www.example.com', routes: [route({ action: forward('web') })] }],
+  };
+  // TLS handshake outcome for an SNI name at an address: the certificate's CN, or 'closed'.
+  const handshake = (host: string, servername: string) =>
+    new Promise<string>((resolve) => {
+      const s = tls.connect({ host, port, servername, rejectUnauthorized: false });
+      s.once('secureConnect', () => {
+        resolve(String(s.getPeerCertificate().subject?.CN ?? ''));
+        s.destroy();
+      });
+      s.once('error', () => resolve('closed'));
+    });
+  try {
+    const res = await dp.apply(
+      ir(
+        gateway([httpsListener], [httpCluster('web', [web.port])], { name: 'default/web', addresses: ['127.0.0.2'] }),
+        gateway(
+          [
+            passthrough(port, 'default/pass/tls', 'a.example.com', [
+              l4route('TLSRoute/default/a', [['ta', 1]], ['a.example.com']),
+            ]),
+          ],
+          [cluster('ta', [tlsA.port])],
+          { name: 'default/pass', addresses: ['127.0.0.3'] },
+        ),
+      ),
+      'v1',
+    );
+    assert.deepEqual(res.errors, []);
+    assert.equal(await handshake('127.0.0.2', 'www.example.com'), 'www.example.com');
+    assert.equal(await handshake('127.0.0.3', 'a.example.com'), 'a.example.com');
+    // Names the passthrough Gateway does not serve are closed at its address, HTTPS names included.
+    assert.equal(await handshake('127.0.0.3', 'www.example.com'), 'closed');
+    assert.equal(await handshake('127.0.0.3', 'other.example.com'), 'closed');
   } finally {
     await dp.close({ graceMs: 0 });
   }
