@@ -238,5 +238,14 @@ export function generateRequest(r: Rng, p = 0.06): string {
   else if (withCL) message += body;
   else if (chance(r, p)) message += body;
   if (chance(r, 0.7)) message += PROBE;
+  // Now and then one byte-level change anywhere, to reach what the grammar above does not name.
+  if (chance(r, p)) {
+    const at = Math.floor(r() * message.length);
+    const byte = chance(r, 0.5) ? pick(r, INJECT) : String.fromCharCode(Math.floor(r() * 256));
+    const op = r();
+    if (op < 0.4) message = message.slice(0, at) + byte + message.slice(at);
+    else if (op < 0.7) message = message.slice(0, at) + message.slice(at + 1);
+    else message = message.slice(0, at) + byte + message.slice(at + 1);
+  }
   return message;
 }
