@@ -50,6 +50,7 @@ interface StatusBody {
   resources?: StatusResource[];
   diagnostics?: { text?: string; severity: string; message: string }[];
   applyErrors?: { listener: string; port: number; code: string; message: string }[];
+  workers?: { id: number; pid: number | null; state: string; version: string | null; restarts: number }[];
 }
 
 function parse(args: string[]) {
@@ -165,6 +166,16 @@ export function renderTable(body: StatusBody): string {
       last ? `${last.time} ${last.ok ? 'ok' : 'with errors'}${last.error ? ` (${last.error})` : ''}` : '-'
     }`,
   );
+  if (body.workers && body.workers.length > 0) {
+    // One line: the usual state is every worker serving the current version.
+    const w = body.workers.map(
+      (x) =>
+        `${x.id}:${x.pid ?? '-'} ${x.state}${x.version !== body.version ? ` (version ${x.version ?? '-'})` : ''}${
+          x.restarts > 0 ? ` restarts ${x.restarts}` : ''
+        }`,
+    );
+    lines.push(`workers: ${w.join(', ')}`);
+  }
   const applyErrors = body.applyErrors ?? [];
   if (applyErrors.length > 0) {
     lines.push('', 'LISTENERS NOT SERVING:');

@@ -129,6 +129,10 @@ test('portunus status table: resources, listeners, parents, apply errors and dia
     resources: docs as any,
     applyErrors: [{ listener: 'default/eg/b', port: 8081, code: 'EADDRINUSE', message: 'in use' }],
     diagnostics: [{ severity: 'error', message: 'x', text: 'f.yaml:3: error: HTTPRoute/default/bad: nope' }],
+    workers: [
+      { id: 1, pid: 100, state: 'serving', version: 'abc', restarts: 0 },
+      { id: 2, pid: 102, state: 'starting', version: null, restarts: 3 },
+    ],
   });
   const lines = text.split('\n');
   assert.match(lines[0]!, /^KIND\s+NAMESPACE\s+NAME\s+CONDITIONS$/);
@@ -139,6 +143,7 @@ test('portunus status table: resources, listeners, parents, apply errors and dia
   );
   assert.match(text, /^ {2}Parent\s+default\s+web\s+Gateway\/default\/eg\/a: Accepted=True\(Accepted\)$/m);
   assert.match(text, /^version: abc {2}ready: yes {2}last reload: 2026-01-01T00:01:00Z with errors$/m);
+  assert.match(text, /^workers: 1:100 serving, 2:102 starting \(version -\) restarts 3$/m);
   assert.match(text, /^LISTENERS NOT SERVING:\n {2}default\/eg\/b port 8081: EADDRINUSE: in use$/m);
   assert.match(text, /^DIAGNOSTICS:\n {2}f\.yaml:3: error: HTTPRoute\/default\/bad: nope$/m);
 });
