@@ -311,7 +311,12 @@ export function compileIR(
       listeners: compileHostTable(g.any),
       byAddress,
       protocol: https ? 'HTTPS' : 'HTTP',
-      tls: https ? compilePortTLS(listeners) : null,
+      tls: https
+        ? compilePortTLS(
+            listeners,
+            entries.map((e) => e.addresses),
+          )
+        : null,
       connectionLabel: listeners.length === 1 ? listeners[0]!.name : 'port/' + port,
       sniSplit,
     });
