@@ -1,5 +1,6 @@
 // The data plane's public API: apply IR versions, serve HTTP/1.1, h2c, gRPC and WebSocket, and
 // TCP, TLS (passthrough and terminate) and UDP on the ports the IR names, and close gracefully.
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type http2 from 'node:http2';
@@ -47,6 +48,12 @@ export interface DataPlaneOptions {
   logger?: Logger;
   /** TCP and TLS listeners: timeouts and limits (defaults in l4/tcp.ts). */
   l4?: Omit<L4Options, 'observer'>;
+  /**
+   * TLS session ticket keys (48 bytes) of the HTTPS listeners. Processes serving the same ports
+   * share them so that a client resumes its session whichever one accepts its next connection;
+   * they also survive configuration changes. Default: random, per data plane.
+   */
+  ticketKeys?: Buffer;
   /** UDP listeners: session idle timeout and limit (defaults in l4/udp.ts). */
   udp?: Omit<UDPOptions, 'observer'>;
   /** HTTP/1.1 request limits: head 431, request line 414, header count 431, body 413 (defaults in http1/limits.ts). */
@@ -156,6 +163,9 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
   const observer = options.observer ?? noopObserver;
   const bindAddress = options.bindAddress ?? '0.0.0.0';
   const reusePort = options.reusePort ?? true;
+  // The ticket keys live in the context a handshake starts with (OpenSSL encrypts tickets with the
+  // initial context's keys even after an SNI switch), so setting them on the server is enough.
+  const ticketKeys = options.ticketKeys ?? randomBytes(48);
   const logger = options.logger ?? nullLogger;
   const ctx = { observer, logger };
   const http1Limits = resolveHttp1Limits(options.http1);
@@ -225,6 +235,7 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       server = secure = tls.createServer(
         {
           ...(t.fallbackPem ?? {}),
+          ticketKeys,
           ALPNProtocols: t.alpn,
           requestCert: t.requestCert,
           rejectUnauthorized: false,
@@ -387,7 +398,8 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       }
       p.state.config = config;
       const t = config.tls;
-      if (t?.fallbackPem) p.secure?.setSecureContext(t.fallbackPem);
+      // A new default context would otherwise come with new random ticket keys.
+      if (t?.fallbackPem) p.secure?.setSecureContext({ ...t.fallbackPem, ticketKeys });
       const plan = compiled.l4.get(port);
       if (p.l4 !== null && plan !== undefined) reportL4(errors, port, p.l4.update(plan, l4Clusters));
     }

@@ -28,7 +28,7 @@ export interface RuntimeOptions {
   accessLog: AccessLog;
   metrics: Metrics;
   /** Worker processes: how they log. */
-  workerInit: Omit<WorkerInit, 'id' | 'bindAddress'>;
+  workerInit: Omit<WorkerInit, 'id' | 'bindAddress' | 'ticketKeys'>;
 }
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {

@@ -4,6 +4,7 @@
 // connections, and collects metrics and listener state from them for the admin server.
 
 import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { ApplyResult, ListenerError } from '../../dataplane/index.ts';
 import type { IR } from '../../ir/types.ts';
 import type { Logger } from '../loop.ts';
@@ -11,7 +12,7 @@ import type { FromWorker, MetricsJSON, ToWorker, WorkerInit } from './protocol.t
 
 export interface WorkerPoolOptions {
   count: number;
-  init: Omit<WorkerInit, 'id'>;
+  init: Omit<WorkerInit, 'id' | 'ticketKeys'>;
   logger: Logger;
   /** Delay before restarting a worker that died: first and cap, ms (doubles while it keeps dying). */
   restartMs?: { initial: number; max: number };
@@ -66,6 +67,8 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   const { logger } = options;
   const restart = options.restartMs ?? { initial: 100, max: 10_000 };
   const replyTimeoutMs = options.replyTimeoutMs ?? 30_000;
+  // One set for the life of the pool: restarted workers resume the sessions the others issued.
+  const ticketKeys = randomBytes(48).toString('base64');
   const slots: Slot[] = [];
   for (let id = 1; id <= options.count; id++) {
     slots.push({
@@ -155,7 +158,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         if (m.type === 'ready') {
           started = true;
           slot.started = true;
-          send(slot, { type: 'init', init: { ...options.init, id: slot.id } });
+          send(slot, { type: 'init', init: { ...options.init, id: slot.id, ticketKeys } });
           resolve();
           return;
         }

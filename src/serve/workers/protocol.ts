@@ -17,6 +17,8 @@ export interface WorkerInit {
   accessLog: AccessLogFormat;
   bindAddress?: string;
   logLevel: string;
+  /** TLS session ticket keys shared by all workers (48 bytes, base64), so sessions resume on any. */
+  ticketKeys: string;
 }
 
 export type ToWorker =

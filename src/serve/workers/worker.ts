@@ -28,6 +28,7 @@ function run(init: WorkerInit): void {
   const dataPlane = createDataPlane({
     observer: observeWith(accessLog, metrics.observer),
     ...(init.bindAddress ? { bindAddress: init.bindAddress } : {}),
+    ticketKeys: Buffer.from(init.ticketKeys, 'base64'),
     // The data plane logs as (message, fields).
     logger: {
       info: (msg, fields) => dpLog.info(fields ?? {}, msg),
