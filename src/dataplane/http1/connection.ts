@@ -26,6 +26,7 @@ import { isHopOrFraming, reasonPhrase, serializeResponseHead } from './serialize
 import { spliceTunnel } from './tunnel.ts';
 import { writeJoined } from './write.ts';
 import { tryH2cUpgrade } from '../http2/upgrade.ts';
+import { upstreamChunks } from '../upstream/handler.ts';
 
 const EMPTY = Buffer.alloc(0);
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -415,12 +416,16 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.#lastActive = coarse.now;
     const head = this.#pendingHead;
     this.#pendingHead = null;
+    let ok: boolean;
     if (this.#respChunked) {
       const prefix = (head ?? '') + chunk.length.toString(16) + '\r\n';
-      return writeJoined(s, prefix, chunk, true);
-    }
-    if (head !== null) return writeJoined(s, head, chunk, false);
-    return s.write(chunk);
+      ok = writeJoined(s, prefix, chunk, true);
+    } else if (head !== null) ok = writeJoined(s, head, chunk, false);
+    else ok = s.write(chunk);
+    // Bytes the socket could not send at once stay queued, possibly the chunk itself: if it lives
+    // in an upstream's reused read buffer, that buffer is now the socket's.
+    if (upstreamChunks.transient && s.writableLength !== 0) upstreamChunks.kept = true;
+    return ok;
   }
 
   sendEnd(ex: Exchange, trailers: string[] | null): void {

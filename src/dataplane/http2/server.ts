@@ -11,8 +11,11 @@ import { clientAddress } from '../forwarding.ts';
 import { Exchange } from '../proxy.ts';
 import { DEFAULT_TIMEOUTS } from '../clock.ts';
 import { toH2Headers } from '../upstream/h2pool.ts';
+import { upstreamChunks } from '../upstream/handler.ts';
 
 const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_CANCEL } = http2.constants;
+/** Transient upstream chunks up to this size are copied rather than taken over. */
+const COPY_LIMIT = 16 * 1024;
 
 class H2Downstream implements Downstream {
   readonly protocol = 'HTTP/2';
@@ -72,6 +75,12 @@ class H2Downstream implements Downstream {
   sendData(_ex: Exchange, chunk: Buffer): boolean {
     const s = this.stream;
     if (s.destroyed || s.writableEnded) return true;
+    // An HTTP/2 stream queues what it is given: a chunk in an upstream's reused read buffer is
+    // copied when small, or taken over (the upstream reads into a new buffer) when large.
+    if (upstreamChunks.transient) {
+      if (chunk.length <= COPY_LIMIT) return s.write(Buffer.from(chunk));
+      upstreamChunks.kept = true;
+    }
     return s.write(chunk);
   }
 

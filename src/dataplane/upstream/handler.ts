@@ -2,12 +2,23 @@
 // mirror that discards the response). One handler per attempt; callbacks arrive in order:
 // connected → head → data* → end, or error at any point.
 
+/**
+ * Chunks an HTTP/1.1 upstream connection hands to onUpstreamData are views of the connection's
+ * read buffer, which the next read overwrites (one reused buffer per connection spares an
+ * allocation and the stream machinery on every read). `transient` is true while such a chunk is
+ * being delivered; a consumer that keeps it after returning (a socket write that did not complete,
+ * a queue) either copies it or sets `kept`, and the connection then leaves that buffer to it and
+ * reads into a new one.
+ */
+export const upstreamChunks = { transient: false, kept: false };
+
 export interface UpstreamHandler {
   /** The HTTP method of the request, needed to know whether the response has a body (HEAD). */
   readonly method: string;
   onUpstreamConnected(stream: UpstreamStream): void;
   /** `contentLength` is -1 when unknown (chunked or until close). */
   onUpstreamHead(status: number, reason: string, headers: string[], contentLength: number): void;
+  /** `chunk` may be transient: see upstreamChunks. */
   onUpstreamData(chunk: Buffer): void;
   /** The bytes of one upstream read were all delivered: a held-back response head must go out now. */
   onUpstreamFlush(): void;

@@ -7,7 +7,7 @@ import { serializeRequestHead } from '../http1/serializer.ts';
 import { writeJoined } from '../http1/write.ts';
 import { withoutNames } from '../headers.ts';
 import type { UpstreamTLSIR } from '../../ir/types.ts';
-import type { UpstreamHandler, UpstreamStream } from './handler.ts';
+import { type UpstreamHandler, type UpstreamStream, upstreamChunks } from './handler.ts';
 import { tlsConnect } from './tls.ts';
 
 export const MAX_IDLE_PER_ENDPOINT = 256;
@@ -18,6 +18,8 @@ export const UPSTREAM_IDLE_TIMEOUT_MS = 60_000;
 const STALE_AFTER_IDLE_MS = 1_000;
 
 const EMPTY = Buffer.alloc(0);
+/** Read buffer of a cleartext upstream connection (one read's worth; reused while nobody keeps it). */
+const READ_BUFFER_BYTES = 64 * 1024;
 const CHUNK_END = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 
@@ -40,6 +42,11 @@ export interface EndpointAddress {
   readonly unixPath: string | undefined;
   /** Upstream TLS (BackendTLSPolicy); absent for cleartext. */
   readonly tls?: UpstreamTLSIR;
+}
+
+interface ReadTarget {
+  c: H1Connection | null;
+  buf: Buffer | null;
 }
 
 function flushPendingHead(c: H1Connection): void {
@@ -67,6 +74,10 @@ export class H1Connection implements UpstreamStream {
   #sawResponseByte = false;
   #pendingHead: string | null = null;
 
+  /**
+   * `socket` is either a TLS socket (its bytes come as 'data' events) or a plain one created with
+   * `onread` callbacks from readOptions() (reads land in a reused buffer).
+   */
   constructor(pool: H1Pool, socket: net.Socket, secure: boolean) {
     this.pool = pool;
     this.socket = socket;
@@ -222,6 +233,38 @@ export class H1Connection implements UpstreamStream {
     if (h !== null) h.onUpstreamError(code, !this.#sawResponseByte);
   }
 
+  /**
+   * net.connect `onread` options for a connection that does not exist yet (`target.c` is set once
+   * it does). The buffer function runs when the socket is created and after every read.
+   */
+  static readOptions(target: ReadTarget): net.OnReadOpts {
+    return {
+      buffer: () => {
+        let b = target.buf;
+        if (b === null) {
+          b = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+          target.buf = b;
+        } else if (upstreamChunks.kept) {
+          // Someone holds on to the last read's bytes: they keep the buffer, we take a new one.
+          upstreamChunks.kept = false;
+          b = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+          target.buf = b;
+        }
+        return b;
+      },
+      callback: (n: number, buf: Uint8Array) => {
+        upstreamChunks.transient = true;
+        upstreamChunks.kept = false;
+        try {
+          target.c!.#onData((buf as Buffer).subarray(0, n));
+        } finally {
+          upstreamChunks.transient = false;
+        }
+        return true;
+      },
+    };
+  }
+
   #onData = (chunk: Buffer): void => {
     this.#sawResponseByte = true;
     const h = this.handler;
@@ -250,7 +293,9 @@ export class H1Connection implements UpstreamStream {
         const end = findHeadEnd(buf, pos, this.#searchFrom, 502);
         if (end === -1) {
           if (buf.length - pos > MAX_HEAD_BYTES) throw new HttpParseError(502, 'response head too large');
-          this.#buf = pos === 0 ? buf : buf.subarray(pos);
+          // Kept across reads: a copy when it lives in the reused read buffer.
+          const restOfHead = pos === 0 ? buf : buf.subarray(pos);
+          this.#buf = buf === chunk && upstreamChunks.transient ? Buffer.from(restOfHead) : restOfHead;
           this.#searchFrom = this.#buf.length;
           return;
         }
@@ -266,7 +311,7 @@ export class H1Connection implements UpstreamStream {
         if (head.status === 101 && this.#upgrade) {
           this.#state = S_CLOSED;
           this.#detachForTunnel();
-          h.onUpstreamUpgrade(head.headers, this.socket, buf.subarray(pos));
+          h.onUpstreamUpgrade(head.headers, this.socket, Buffer.from(buf.subarray(pos)));
           return;
         }
         // Other 1xx responses are interim: the gateway answers 100-continue itself.
@@ -402,11 +447,17 @@ export class H1Pool {
     }
     const a = this.address;
     let socket: net.Socket;
+    // Upgraded connections become raw tunnels read through 'data' events, TLS sockets always are.
+    const target: ReadTarget = { c: null, buf: null };
+    const onread = fresh ? undefined : H1Connection.readOptions(target);
     if (a.tls !== undefined) socket = tlsConnect(a, a.tls, ['http/1.1']);
     else
       socket =
-        a.unixPath !== undefined ? net.connect({ path: a.unixPath }) : net.connect({ host: a.host, port: a.port });
+        a.unixPath !== undefined
+          ? net.connect({ path: a.unixPath, onread })
+          : net.connect({ host: a.host, port: a.port, onread });
     const c = new H1Connection(this, socket, a.tls !== undefined);
+    target.c = c;
     this.#all.add(c);
     c.attach(handler, false, fresh);
   }
