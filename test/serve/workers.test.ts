@@ -191,6 +191,39 @@ test('a worker killed is replaced and serves the current version; traffic goes o
   assert.ok(serve.logs.some((l) => l.msg === 'worker exited; restarting it' && l.signal === 'SIGKILL'));
 });
 
+test('a hung worker does not hold a change back: the others switch, it is killed and replaced', {
+  timeout: 30_000,
+}, async () => {
+  const [hung, other] = await workers();
+  process.kill(hung!.pid!, 'SIGSTOP');
+  try {
+    const started = Date.now();
+    await writeAtomic(join(dir, 'route.yaml'), route('three'));
+    const replaced = await waitFor(
+      'hung worker replaced',
+      async () => {
+        const w = (await workers()).find((x) => x.id === hung!.id)!;
+        return w.pid !== hung!.pid && w.state === 'serving' ? w : undefined;
+      },
+      20_000,
+      100,
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 9_000, `replaced after ${elapsed} ms, before the 10 s reply timeout`);
+    const version = (await getJson(`${serve.admin}/config_dump`)).version;
+    assert.equal(replaced.version, version);
+    assert.equal((await workers()).find((x) => x.id === other!.id)!.version, version);
+    for (const r of await fresh(10)) assert.deepEqual(r, { status: 200, config: 'three' });
+    assert.ok(serve.logs.some((l) => l.msg === 'worker hung; killing it' && l.worker === hung!.id));
+  } finally {
+    try {
+      process.kill(hung!.pid!, 'SIGCONT');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 test('workers exit when the primary is killed outright', async () => {
   const list = await workers();
   serve.child.kill('SIGKILL');

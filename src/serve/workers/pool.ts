@@ -16,7 +16,10 @@ export interface WorkerPoolOptions {
   logger: Logger;
   /** Delay before restarting a worker that died: first and cap, ms (doubles while it keeps dying). */
   restartMs?: { initial: number; max: number };
-  /** How long a worker may take to start, prepare or commit before it is considered hung. */
+  /**
+   * How long a worker may take to prepare or commit a configuration before it is considered hung
+   * (killed and restarted; the others go ahead without it). Default 10 s.
+   */
   replyTimeoutMs?: number;
 }
 
@@ -60,13 +63,15 @@ interface Slot {
 const WORKER_MODULE = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 /** A worker that lived this long before dying is restarted without backoff from earlier crashes. */
 const STABLE_MS = 10_000;
+/** Starting a process and loading the data plane; generous for slow disks and busy machines. */
+const START_TIMEOUT_MS = 30_000;
 /** Metrics and listener queries: a worker busy for longer is left out of that answer. */
 const SCRAPE_TIMEOUT_MS = 2_000;
 
 export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   const { logger } = options;
   const restart = options.restartMs ?? { initial: 100, max: 10_000 };
-  const replyTimeoutMs = options.replyTimeoutMs ?? 30_000;
+  const replyTimeoutMs = options.replyTimeoutMs ?? 10_000;
   // One set for the life of the pool: restarted workers resume the sessions the others issued.
   const ticketKeys = randomBytes(48).toString('base64');
   const slots: Slot[] = [];
@@ -268,7 +273,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     async start() {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('workers did not start in time')), replyTimeoutMs);
+        timer = setTimeout(() => reject(new Error('workers did not start in time')), START_TIMEOUT_MS);
       });
       try {
         await Promise.race([Promise.all(slots.map((slot) => spawn(slot))), timeout]);
