@@ -13,7 +13,8 @@
 // Deliberate differences: the gateway rejects, llhttp accepts (being stricter never smuggles; each
 // is a vector in smuggling.ts, and parser-fuzz.test.ts checks this list against llhttp):
 // - Transfer-Encoding with another coding before chunked ("gzip, chunked": 501; llhttp reads it as
-//   chunked), with empty list elements (",chunked"), or in an HTTP/1.0 request;
+//   chunked), with empty list elements (",chunked"), with trailing whitespace (llhttp accepts
+//   "chunked " but not "chunked \t"), or in an HTTP/1.0 request;
 // - a repeated Host, a Host with characters outside a URI authority;
 // - request targets with "#", absolute-form that is not http(s), has userinfo or no authority,
 //   "*" on another method than OPTIONS;

@@ -65,13 +65,22 @@ export async function startLlhttp(): Promise<LlhttpJudge> {
           verdicts.set(local, v);
           s.end(input);
         });
-        s.on('data', () => {});
+        const replies: Buffer[] = [];
+        s.on('data', (c: Buffer) => replies.push(c));
         s.on('error', () => {});
         s.on('close', () => {
           clearTimeout(timer);
           // The server may see the close after the client; give its handlers a turn.
           setImmediate(() => {
             verdicts.delete(local);
+            // node:http refuses some requests itself after llhttp read them (a missing Host in
+            // HTTP/1.1 is a 400 without a clientError): any status but the handler's 200 counts.
+            const statuses =
+              Buffer.concat(replies)
+                .toString('latin1')
+                .match(/HTTP\/1\.1 \d{3}/g) ?? [];
+            const refused = statuses.find((x) => !x.endsWith('200'));
+            if (v !== null && v.error === null && refused !== undefined) v.error = refused;
             resolve(v ?? { requests: [], error: 'connect failed' });
           });
         });

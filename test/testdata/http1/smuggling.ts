@@ -169,6 +169,7 @@ const tete: Vector[] = [
   },
   // RFC 9110 strips trailing OWS, llhttp refuses it after a transfer coding: refused too.
   { name: 'TE: trailing whitespace', raw: post('Transfer-Encoding: chunked \t\r\n', '0\r\n\r\n'), expect: bad() },
+  { name: 'TE: trailing space', raw: post('Transfer-Encoding: chunked \r\n', '0\r\n\r\n'), expect: bad() },
   { name: 'TE: space before colon', raw: post('Transfer-Encoding : chunked\r\n', '0\r\n\r\n'), expect: bad() },
   { name: 'TE: tab before colon', raw: post('Transfer-Encoding\t: chunked\r\n', '0\r\n\r\n'), expect: bad() },
   { name: 'TE: chunked, identity', raw: post('Transfer-Encoding: chunked, identity\r\n', '0\r\n\r\n'), expect: bad() },
