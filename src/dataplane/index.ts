@@ -177,7 +177,7 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
   const udpPorts = new Map<number, BoundUDP>();
   // Layer-4 ports removed by a version, still draining.
   const retiringL4 = new Set<Promise<void>>();
-  const l4Options: L4Options = { ...options.l4, observer };
+  const l4Options: L4Options = { ...options.l4, observer, ticketKeys };
   const udpOptions: UDPOptions = { ...options.udp, observer };
   let clusters = new Map<string, Cluster>();
   let version: string | null = null;

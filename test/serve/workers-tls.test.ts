@@ -28,6 +28,7 @@ let serve: ServeProcess;
 let dir: string;
 let cleanup: () => Promise<void>;
 let port: number;
+let tlsPort: number;
 
 function indent(pem: string): string {
   return pem
@@ -60,6 +61,14 @@ spec:
       tls:
         certificateRefs:
           - name: cert
+    - name: tls
+      protocol: TLS
+      port: ${tlsPort}
+      hostname: tcp.example.com
+      tls:
+        mode: Terminate
+        certificateRefs:
+          - name: cert
 ---
 apiVersion: v1
 kind: Secret
@@ -78,14 +87,15 @@ ${indent(keyPem)}
 /** One TLS connection and one request on it; resolves with whether the session was resumed. */
 function connect(
   session: Buffer | undefined,
+  target: { port: number; servername: string } = { port, servername: 'www.example.com' },
 ): Promise<{ reused: boolean; session: Buffer | undefined; status: string }> {
   return new Promise((resolve, reject) => {
     let latest: Buffer | undefined;
     let response = '';
     const socket = tls.connect({
       host: '127.0.0.1',
-      port,
-      servername: 'www.example.com',
+      port: target.port,
+      servername: target.servername,
       ca: ca.caPem,
       ...(session ? { session } : {}),
     });
@@ -112,12 +122,32 @@ before(async () => {
   backend = await startBackend('a');
   ({ dir, cleanup } = await tempDir());
   port = await freePort();
-  const leaf = ca.issue('www.example.com', ['DNS:www.example.com']);
+  tlsPort = await freePort();
+  const leaf = ca.issue('www.example.com', ['DNS:www.example.com', 'DNS:tcp.example.com']);
   await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(leaf.certPem, leaf.keyPem));
   await writeFile(join(dir, 'service.yaml'), serviceYaml(`svc-${backend.port}`, backend.port));
   await writeFile(
     join(dir, 'route.yaml'),
     routeYaml({ name: 'web', hostnames: ['www.example.com'], rules: [{ prefix: '/', backendPort: backend.port }] }),
+  );
+  // TLS terminated by the gateway, the plain bytes forwarded to the same HTTP backend.
+  await writeFile(
+    join(dir, 'tlsroute.yaml'),
+    `apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TLSRoute
+metadata:
+  name: tcp
+  namespace: default
+spec:
+  parentRefs:
+    - name: eg
+      sectionName: tls
+  hostnames: ["tcp.example.com"]
+  rules:
+    - backendRefs:
+        - name: svc-${backend.port}
+          port: ${backend.port}
+`,
   );
   serve = await spawnServe({
     args: ['-f', dir, '--bind-address', '127.0.0.1', '--workers', '2', '--access-log', 'off'],
@@ -131,9 +161,13 @@ after(async () => {
   await cleanup?.();
 });
 
-async function resumesEveryTime(session: Buffer, n: number): Promise<void> {
+async function resumesEveryTime(
+  session: Buffer,
+  n: number,
+  target?: { port: number; servername: string },
+): Promise<void> {
   for (let i = 0; i < n; i++) {
-    const r = await connect(session);
+    const r = await connect(session, target);
     assert.equal(r.status, 'HTTP/1.1 200');
     // Each connection is a new source port, so SO_REUSEPORT spreads them over both workers; with
     // per-worker keys about half of them would fall back to a full handshake.
@@ -147,6 +181,14 @@ test('a TLS session resumes on any worker', async () => {
   assert.equal(first.reused, false);
   assert.ok(first.session, 'the server issued a session ticket');
   await resumesEveryTime(first.session, 16);
+});
+
+test('a TLS session resumes on any worker on a TLS listener that terminates for a TLSRoute', async () => {
+  const target = { port: tlsPort, servername: 'tcp.example.com' };
+  const first = await connect(undefined, target);
+  assert.equal(first.status, 'HTTP/1.1 200');
+  assert.ok(first.session, 'the server issued a session ticket');
+  await resumesEveryTime(first.session, 16, target);
 });
 
 test('a configuration change keeps issued sessions valid', async () => {

@@ -47,6 +47,8 @@ export interface L4Options {
   clientHelloTimeoutMs?: number;
   /** Time allowed for a terminated handshake. Default 10 s. */
   handshakeTimeoutMs?: number;
+  /** TLS session ticket keys of terminated listeners (see DataPlaneOptions.ticketKeys). */
+  ticketKeys?: Buffer;
 }
 
 export interface L4ConfigError {
@@ -106,7 +108,11 @@ export function createL4Listener(initial: L4PortConfig, options: L4Options = {})
       if (mode === 'Terminate') {
         try {
           // TLSRoute backends speak whatever the client does: no ALPN is offered unless configured.
-          const tlsOptions = { alpn: l.tls?.alpn ?? [], handshakeTimeoutMs: opts.handshakeTimeoutMs };
+          const tlsOptions = {
+            alpn: l.tls?.alpn ?? [],
+            handshakeTimeoutMs: opts.handshakeTimeoutMs,
+            ticketKeys: options.ticketKeys,
+          };
           const prev = tlsByListener.get(l.name);
           // Unchanged settings keep their contexts (no recompilation of certificates per version).
           lt =

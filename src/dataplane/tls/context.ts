@@ -29,6 +29,8 @@ export interface ListenerTLSOptions {
   alpn?: readonly string[];
   /** A handshake that takes longer fails (the raw socket is destroyed). Default 10 s. */
   handshakeTimeoutMs?: number;
+  /** Session ticket keys (48 bytes), shared by the processes serving the port; default random. */
+  ticketKeys?: Buffer;
 }
 
 export interface ListenerTLS {
@@ -112,6 +114,7 @@ export function compileListenerTLS(t: ListenerTLSIR, options: ListenerTLSOptions
     maxVersion: t.maxVersion,
     ciphers: t.ciphers !== undefined && t.ciphers.length > 0 ? t.ciphers.join(':') : undefined,
     ca: validation !== null && validation.caPem.length > 0 ? validation.caPem : undefined,
+    ticketKeys: options.ticketKeys,
   };
   const types = t.certificates.map(keyType);
   if (t.certificates.length === 0 && t.mode === 'Terminate') {
