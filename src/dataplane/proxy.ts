@@ -11,7 +11,8 @@ import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, BODY_UPGRADE } from './http1/seri
 import { type DataPlaneObserver, ResponseFlag } from './observer.ts';
 import { addForwardingHeaders } from './forwarding.ts';
 import { exchangeRecord } from './record.ts';
-import { lookupHost, normalizeHost } from './router/hosts.ts';
+import { type HostTable, lookupHost, normalizeHost } from './router/hosts.ts';
+import type { RouteTable } from './router/compile.ts';
 import { matchRoute, type RequestView } from './router/match.ts';
 import type { Cluster, Pool } from './upstream/cluster.ts';
 import type { UpstreamHandler, UpstreamStream } from './upstream/handler.ts';
@@ -21,6 +22,28 @@ import { findSession, sessionToken } from './session.ts';
 
 /** Request bodies up to this size are kept so an attempt can be replayed (retries, stale sockets). */
 export const REPLAY_LIMIT = 64 * 1024;
+
+/**
+ * The last (config, authority, local address) → (host, listener, route table) lookup. One entry
+ * for the whole process: it holds on to at most one superseded config until the next request.
+ */
+const hostMemo: {
+  config: PortConfig | null;
+  authority: string;
+  localAddress: string;
+  host: string;
+  listeners: HostTable<CompiledListener>;
+  listener: CompiledListener | null;
+  table: RouteTable<CompiledRoute> | null;
+} = {
+  config: null,
+  authority: '',
+  localAddress: '',
+  host: '',
+  listeners: { exact: new Map(), wildcards: [], any: null },
+  listener: null,
+  table: null,
+};
 
 export interface ExchangeContext {
   readonly observer: DataPlaneObserver;
@@ -46,7 +69,6 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
   /** Upgrade protocol requested by an HTTP/1.1 client (e.g. "websocket"), else null. */
   readonly upgradeProto: string | null;
   readonly expectContinue: boolean;
-  readonly grpcRequest: boolean;
   listener: CompiledListener | null = null;
   listenerLabel: string;
   /** Port the request arrived on. */
@@ -116,10 +138,14 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
     this.bodyDone = !hasBody;
     this.upgradeProto = upgradeProto;
     this.expectContinue = hasBody && getHeader(headers, 'expect')?.toLowerCase() === '100-continue';
-    const ct = getHeader(headers, 'content-type');
-    this.grpcRequest = ct !== undefined && isGrpcRequest(ct);
     this.listenerLabel = portLabel;
     this.port = port;
+  }
+
+  /** A gRPC client (its errors are answered in grpc-status); only local responses need to know. */
+  get grpcRequest(): boolean {
+    const ct = getHeader(this.headers, 'content-type');
+    return ct !== undefined && isGrpcRequest(ct);
   }
 
   header(name: string): string | undefined {
@@ -130,9 +156,32 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
   start(config: PortConfig, remoteAddress: string): void {
     this.requestId = addForwardingHeaders(this.headers, remoteAddress, this.downstream.scheme);
 
-    const host = normalizeHost(this.authority);
-    const listeners = listenersFor(config, this.downstream.localAddress);
-    const listener = lookupHost(listeners, host);
+    const localAddress = this.downstream.localAddress;
+    let host: string;
+    let listeners: HostTable<CompiledListener>;
+    let listener: CompiledListener | null;
+    let table: RouteTable<CompiledRoute> | null;
+    const memo = hostMemo;
+    // Consecutive requests nearly always name the same host on the same config: reuse the last
+    // lookup (host normalization, listener and virtual host) when all three inputs are the same.
+    if (memo.config === config && memo.authority === this.authority && memo.localAddress === localAddress) {
+      host = memo.host;
+      listeners = memo.listeners;
+      listener = memo.listener;
+      table = memo.table;
+    } else {
+      host = normalizeHost(this.authority);
+      listeners = listenersFor(config, localAddress);
+      listener = lookupHost(listeners, host);
+      table = listener === null ? null : lookupHost(listener.vhosts, host);
+      memo.config = config;
+      memo.authority = this.authority;
+      memo.localAddress = localAddress;
+      memo.host = host;
+      memo.listeners = listeners;
+      memo.listener = listener;
+      memo.table = table;
+    }
     if (listener === null) {
       this.#noRoute();
       return;
@@ -145,7 +194,6 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
       this.respondLocal(421, [], '', '');
       return;
     }
-    const table = lookupHost(listener.vhosts, host);
     if (table === null) {
       this.#noRoute();
       return;

@@ -69,6 +69,8 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #respNoBody = false;
   #pausedBody = false;
   #pausedPipeline = false;
+  /** Whether this connection paused its socket (so resume() is only called when needed). */
+  #socketPaused = false;
   #minor = 1;
   #tunnelUpstream: Socket | null = null;
   #headStart = 0;
@@ -116,6 +118,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
         this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
         if (this.#buf.length > MAX_HEAD_BYTES && !this.#pausedPipeline) {
           this.#pausedPipeline = true;
+          this.#socketPaused = true;
           this.socket.pause();
         }
         return;
@@ -453,6 +456,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   pauseRequest(ex: Exchange): void {
     if (ex !== this.#ex || this.#pausedBody) return;
     this.#pausedBody = true;
+    this.#socketPaused = true;
     this.socket.pause();
   }
 
@@ -463,7 +467,10 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   }
 
   #maybeResume(): void {
-    if (!this.#pausedBody && !this.#pausedPipeline && this.#state !== S_CLOSED) this.socket.resume();
+    if (this.#socketPaused && !this.#pausedBody && !this.#pausedPipeline && this.#state !== S_CLOSED) {
+      this.#socketPaused = false;
+      this.socket.resume();
+    }
   }
 
   abortResponse(ex: Exchange): void {
