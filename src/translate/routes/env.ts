@@ -12,7 +12,7 @@ import { RESOLVED_REFS_OK, type RouteOutcome, type Verdict } from './status.ts';
 
 export class RouteEnv {
   readonly route: RouteContext;
-  readonly #resolver: BackendResolver;
+  #resolver: BackendResolver | null;
   readonly #clusters = new Map<string, { cluster: ClusterIR; origin: ClusterOrigin }>();
   readonly #refErrors: Verdict[] = [];
   readonly #dropped = new Map<number, Rejection>();
@@ -24,6 +24,7 @@ export class RouteEnv {
 
   /** Resolves a backendRef; returns the cluster name, or null (the failure goes to ResolvedRefs). */
   backend(ref: BackendObjectReference, use: BackendUse): string | null {
+    if (this.#resolver === null) throw new Error('RouteEnv: backend() after seal()');
     const r = this.#resolver.resolve(ref, routeReferrer(this.route), use);
     if (!r.ok) {
       this.refError(r.reason, r.message);
@@ -32,6 +33,14 @@ export class RouteEnv {
     if (!this.#clusters.has(r.cluster.name))
       this.#clusters.set(r.cluster.name, { cluster: r.cluster, origin: r.origin });
     return r.cluster.name;
+  }
+
+  /**
+   * Ends compilation: the rules are resolved, and what remains (outcome, clusters) needs no
+   * resolver. Dropping it lets a cached RouteEnv outlive the snapshot it was compiled from.
+   */
+  seal(): void {
+    this.#resolver = null;
   }
 
   /** Records a ResolvedRefs=False reason; the first one recorded is reported. */

@@ -35,6 +35,8 @@ interface Compiled {
 
 interface Pass {
   readonly ctx: TranslateContext;
+  /** Identifies the backend inputs of this translation (see ruleDependencies). */
+  readonly deps: object;
   readonly gateways: readonly GatewayContext[];
   readonly resolver: BackendResolver;
   readonly vhosts: VirtualHostCollector;
@@ -46,6 +48,7 @@ interface Pass {
 export function translateRoutes(ctx: TranslateContext, gateways: GatewayContext[]): void {
   const pass: Pass = {
     ctx,
+    deps: ruleDependencies(ctx),
     gateways,
     resolver: new BackendResolver(ctx.snapshot, new ReferenceGrantIndex(ctx.snapshot)),
     vhosts: new VirtualHostCollector(),
@@ -53,9 +56,9 @@ export function translateRoutes(ctx: TranslateContext, gateways: GatewayContext[
     httpFamily: new Map(),
   };
   const http = [...routesOf(ctx, 'HTTPRoute'), ...routesOf(ctx, 'GRPCRoute')].sort(compareRouteIdentity);
-  for (const r of http) processRoute(pass, r, (env) => compileHTTPFamily(pass, env, r));
+  for (const r of http) processRoute(pass, r, () => compileHTTPFamily(pass, r));
   for (const kind of ['TLSRoute', 'TCPRoute', 'UDPRoute'] as const) {
-    for (const r of routesOf(ctx, kind)) processRoute(pass, r, (env) => compileL4(pass, env, r));
+    for (const r of routesOf(ctx, kind)) processRoute(pass, r, () => compileL4(pass, r));
   }
   pass.vhosts.build();
   pass.l4.build();
@@ -65,7 +68,44 @@ function routesOf(ctx: TranslateContext, kind: RouteKind): RouteContext[] {
   return ctx.snapshot.list<AnyRoute>(kind).map((r) => newRouteContext(kind, r));
 }
 
-function processRoute(pass: Pass, route: RouteContext, compile: (env: RouteEnv) => Compiled): void {
+/**
+ * Rules of routes compiled by earlier translations, by route object. A route's rules depend on the
+ * route and on the resources its backendRefs resolve through, nothing else (listeners and
+ * hostnames come in at attach time). When the route is the same object and those resources are
+ * the same objects as when it was compiled (serve keeps the objects of unchanged files), the
+ * compilation is reused: the output is identical, only faster. Entries hold no resolver, so an
+ * old snapshot is not kept alive by them.
+ */
+const ruleCache = new WeakMap<AnyRoute, { deps: object; env: RouteEnv; rules: unknown }>();
+const DEPENDENCY_KINDS = ['Service', 'EndpointSlice', 'Backend', 'ReferenceGrant'] as const;
+let lastDependencies: { lists: readonly (readonly object[])[]; token: object } | null = null;
+
+/** A token that is the same object as long as the backendRef inputs are the same objects. */
+function ruleDependencies(ctx: TranslateContext): object {
+  const lists = DEPENDENCY_KINDS.map((k) => ctx.snapshot.list(k));
+  const last = lastDependencies;
+  if (last !== null && lists.every((l, i) => sameObjects(l, last.lists[i]!))) return last.token;
+  lastDependencies = { lists, token: {} };
+  return lastDependencies.token;
+}
+
+function sameObjects(a: readonly object[], b: readonly object[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function compiledRules<R>(pass: Pass, route: RouteContext, compile: (env: RouteEnv) => R): { env: RouteEnv; rules: R } {
+  const hit = ruleCache.get(route.resource);
+  if (hit !== undefined && hit.deps === pass.deps) return { env: hit.env, rules: hit.rules as R };
+  const env = new RouteEnv(route, pass.resolver);
+  const rules = compile(env);
+  env.seal();
+  ruleCache.set(route.resource, { deps: pass.deps, env, rules });
+  return { env, rules };
+}
+
+function processRoute(pass: Pass, route: RouteContext, compile: () => { env: RouteEnv; compiled: Compiled }): void {
   const attachments = resolveParentRefs(route, pass.gateways);
   if (attachments.length === 0) {
     // Not attached to anything we manage: only stale entries of ours (if any) get removed.
@@ -77,8 +117,7 @@ function processRoute(pass: Pass, route: RouteContext, compile: (env: RouteEnv) 
     });
     return;
   }
-  const env = new RouteEnv(route, pass.resolver);
-  const compiled = compile(env);
+  const { env, compiled } = compile();
   const outcome = env.outcome(compiled.ruleCount);
   const allDropped = allRulesDropped(outcome);
   const counted = new Set<ListenerContext>();
@@ -108,11 +147,13 @@ function processRoute(pass: Pass, route: RouteContext, compile: (env: RouteEnv) 
   writeRouteStatus(pass.ctx, route, results, outcome);
 }
 
-function compileHTTPFamily(pass: Pass, env: RouteEnv, route: RouteContext): Compiled {
-  const { entries, ruleCount } =
-    route.kind === 'GRPCRoute' ? compileGRPCRoute(env, route) : compileHTTPRoute(env, route);
+function compileHTTPFamily(pass: Pass, route: RouteContext): { env: RouteEnv; compiled: Compiled } {
+  const { env, rules } = compiledRules(pass, route, (e) =>
+    route.kind === 'GRPCRoute' ? compileGRPCRoute(e, route) : compileHTTPRoute(e, route),
+  );
+  const { entries, ruleCount } = rules;
   const id = routeId(route);
-  return {
+  const compiled: Compiled = {
     ruleCount,
     attach(listener, hostnames) {
       // Only the other kind can clash, so each kind is kept in its own list: a listener with
@@ -135,6 +176,7 @@ function compileHTTPFamily(pass: Pass, env: RouteEnv, route: RouteContext): Comp
       return null;
     },
   };
+  return { env, compiled };
 }
 
 function addHTTPEntry(
@@ -156,16 +198,20 @@ function addHTTPEntry(
   });
 }
 
-function compileL4(pass: Pass, env: RouteEnv, route: RouteContext): Compiled {
-  let compiled: { backends: L4BackendIR[]; ruleCount: number };
-  if (route.kind === 'TLSRoute') compiled = compileTLSRoute(env, route);
-  else if (route.kind === 'TCPRoute') compiled = compileTCPRoute(env, route);
-  else compiled = compileUDPRoute(env, route);
+function compileL4(pass: Pass, route: RouteContext): { env: RouteEnv; compiled: Compiled } {
+  const { env, rules } = compiledRules(pass, route, (e): { backends: L4BackendIR[]; ruleCount: number } => {
+    if (route.kind === 'TLSRoute') return compileTLSRoute(e, route);
+    if (route.kind === 'TCPRoute') return compileTCPRoute(e, route);
+    return compileUDPRoute(e, route);
+  });
   return {
-    ruleCount: compiled.ruleCount,
-    attach(listener, hostnames) {
-      pass.l4.add(listener, route, hostnames, compiled.backends);
-      return null;
+    env,
+    compiled: {
+      ruleCount: rules.ruleCount,
+      attach(listener, hostnames) {
+        pass.l4.add(listener, route, hostnames, rules.backends);
+        return null;
+      },
     },
   };
 }
