@@ -33,7 +33,9 @@ function fresh(entries: SnapshotEntry[]): Snapshot {
 
 /** An edit that changes what the translator produces for the resource. */
 function edited(r: Resource): Resource {
-  const copy = structuredClone(r) as Resource & { spec?: any };
+  const copy = structuredClone(r) as Resource & {
+    spec?: { rules?: { backendRefs?: { weight?: number }[] }[]; ports?: { port?: number }[] };
+  };
   copy.metadata.annotations = { ...(copy.metadata.annotations ?? {}), edited: 'yes' };
   const ref = copy.spec?.rules?.[0]?.backendRefs?.[0];
   if (ref) ref.weight = (ref.weight ?? 1) + 6;
