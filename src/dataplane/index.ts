@@ -239,9 +239,19 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
           ALPNProtocols: t.alpn,
           requestCert: t.requestCert,
           rejectUnauthorized: false,
-          SNICallback: (name, cb) => {
+          // Node calls this with the TLSSocket as `this`: its local address limits the candidates to
+          // the certificates of the Gateways reachable there (https.ts). None: the handshake is
+          // refused rather than answered with another Gateway's certificate.
+          SNICallback(this: tls.TLSSocket | undefined, name, cb) {
             const current = state.config.tls;
-            cb(null, current === null ? undefined : (selectContext(current, name) ?? undefined));
+            if (current === null) {
+              cb(null, undefined);
+              return;
+            }
+            const local = this?.localAddress;
+            const ctx = selectContext(current, name, local === undefined ? undefined : clientAddress(local));
+            if (ctx === null) cb(new Error('no certificate for ' + name + ' on this address'));
+            else cb(null, ctx);
           },
         },
         (socket) => acceptTLS(state, socket, accept),
