@@ -112,12 +112,14 @@ export function compilePortTLS(listeners: ListenerIR[], addresses?: readonly (re
 
 /**
  * The context for an SNI name. With the connection's local address (as `clientAddress` gives it),
- * only the certificates of the Gateways reachable there are candidates; without it, every
- * certificate on the port is.
+ * only the certificates of the Gateways reachable there are candidates, and null means none of them
+ * terminates TLS on this port (the handshake should be refused); without it, every certificate on
+ * the port is.
  */
 export function selectContext(t: PortTLS, servername: string, localAddress?: string): tls.SecureContext | null {
   const name = servername.toLowerCase();
   if (localAddress === undefined) return lookupHost(t.contexts, name) ?? t.fallback;
   const a = t.byAddress?.get(localAddress) ?? t.anyAddress;
-  return lookupHost(a.contexts, name) ?? a.fallback ?? t.fallback;
+  // null: no Gateway reachable on this address terminates TLS on the port.
+  return lookupHost(a.contexts, name) ?? a.fallback;
 }

@@ -96,6 +96,14 @@ describe('HTTPS certificates by Gateway address', () => {
     assert.equal(await servedCN(server, '127.0.0.3', 'www.example.com'), 'gateway-a');
   });
 
+  it('an address whose Gateways terminate no TLS on the port has no certificate (the handshake is refused)', () => {
+    const only = compilePortTLS([https('default/a/https', certA, ['*.example.com'])], [['127.0.0.2']]);
+    assert.notEqual(selectContext(only, 'www.example.com', '127.0.0.2'), null);
+    assert.equal(selectContext(only, 'www.example.com', '127.0.0.3'), null);
+    // Without the address nothing changes: the port's certificates.
+    assert.notEqual(selectContext(only, 'www.example.com'), null);
+  });
+
   it('without addresses, every listener is reachable on every address (as before)', () => {
     const plain = compilePortTLS([https('default/a/https', certA, ['*.example.com'])]);
     assert.equal(plain.byAddress, null);
