@@ -215,6 +215,9 @@ export async function startEnv(opts: EnvOptions): Promise<TrafficEnv> {
       if (d.kind === 'Gateway') {
         const [ns, name] = gwOf(d);
         for (const l of (d.spec?.listeners ?? []) as Doc[]) l.port = mapPort(l.port, { namespace: ns, name });
+        // Per-port frontend TLS settings name listener ports too.
+        for (const p of (d.spec?.tls?.frontend?.perPort ?? []) as Doc[])
+          if (typeof p.port === 'number') p.port = mapPort(p.port, { namespace: ns, name });
       }
       if (/Route$/.test(d.kind ?? '')) {
         for (const p of parentRefs(d)) {

@@ -247,7 +247,7 @@ export function expectHTTPSResponse(
   serverName: string,
   serverCertificate: string,
   expected: ExpectedResponse,
-  opts: { threshold?: number; timeoutMs?: number } = {},
+  opts: { threshold?: number; timeoutMs?: number; client?: ClientCertificate } = {},
 ): Promise<void> {
   const threshold = opts.threshold ?? 3;
   let successes = 0;
@@ -261,6 +261,7 @@ export function expectHTTPSResponse(
         serverCertificate,
         expected.Request.Host ?? serverName,
         expected.Request.Path ?? '/',
+        opts.client,
       );
       const problem = compareRoundTrip(expected.Request, rt, expected, 'https');
       if (problem !== null) {
@@ -272,7 +273,38 @@ export function expectHTTPSResponse(
   );
 }
 
-function httpsRoundTrip(addr: string, serverName: string, ca: string, host: string, path: string): Promise<RoundTrip> {
+/** A client certificate and its key (tls.X509KeyPair of the Go helpers). */
+export interface ClientCertificate {
+  certPem: string;
+  keyPem: string;
+}
+
+/**
+ * Go's crypto/tls hostname check: a leading "*" label matches exactly one label whatever the label
+ * count ("*.org" matches "example.org", which Node's own check refuses).
+ */
+function goCheckServerIdentity(host: string, cert: tls.PeerCertificate): Error | undefined {
+  const sans = (cert.subjectaltname ?? '')
+    .split(', ')
+    .filter((x) => x.startsWith('DNS:'))
+    .map((x) => x.slice(4).toLowerCase());
+  const h = host.toLowerCase().replace(/\.$/, '').split('.');
+  for (const san of sans) {
+    const p = san.split('.');
+    if (p.length === h.length && p.every((label, i) => (i === 0 && label === '*') || label === h[i])) return undefined;
+  }
+  return tls.checkServerIdentity(host, cert);
+}
+
+/** One HTTPS GET (roundtripper.CaptureRoundTrip with ServerName, ServerCertificate and client certificate). */
+export function httpsRoundTrip(
+  addr: string,
+  serverName: string,
+  ca: string,
+  host: string,
+  path: string,
+  client?: ClientCertificate,
+): Promise<RoundTrip> {
   const { host: hostname, port } = split(addr);
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -287,7 +319,9 @@ function httpsRoundTrip(addr: string, serverName: string, ca: string, host: stri
         servername: serverName,
         ca,
         allowPartialTrustChain: true,
+        checkServerIdentity: goCheckServerIdentity,
         minVersion: 'TLSv1.2',
+        ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
       } as import('node:https').RequestOptions,
       (res) => {
         const chunks: Buffer[] = [];
@@ -325,6 +359,55 @@ function httpsRoundTrip(addr: string, serverName: string, ca: string, host: stri
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * tls.MakeTLSRequestAndExpectFailureResponse: one request (after the scenario's version is served)
+ * must fail at the transport: no response at all, as a refused client certificate gives.
+ */
+export async function expectHTTPSFailure(
+  addr: string,
+  serverName: string,
+  serverCertificate: string,
+  host: string,
+  client?: ClientCertificate,
+): Promise<void> {
+  let rt: RoundTrip;
+  try {
+    rt = await httpsRoundTrip(addr, serverName, serverCertificate, host, '/', client);
+  } catch {
+    return;
+  }
+  throw new Error(`Request should fail; got HTTP ${rt.res.statusCode} from ${rt.req.pod || 'the gateway'}`);
+}
+
+/**
+ * The "client certificate was presented" check of the Go helpers (their GetClientCertificateHook is
+ * called only when the server asks): `openssl s_client` with the certificate reports the server's
+ * CertificateRequest.
+ */
+export async function certificateRequested(
+  addr: string,
+  serverName: string,
+  serverCertificate: string,
+  client: ClientCertificate,
+): Promise<boolean> {
+  const files = [pemFile(serverCertificate), pemFile(client.certPem), pemFile(client.keyPem)];
+  try {
+    const args = ['s_client', '-connect', addr, '-servername', serverName, '-CAfile', files[0]!.file];
+    args.push('-cert', files[1]!.file, '-key', files[2]!.file, '-ign_eof');
+    const out = await run(
+      '/usr/bin/openssl',
+      args,
+      `GET / HTTP/1.1\r\nHost: ${serverName}\r\nConnection: close\r\n\r\n`,
+      /HTTP\/1\.1 \d{3}/,
+    );
+    return /Acceptable client certificate CA names|No client certificate CA names sent|Requested Signature Algorithms/.test(
+      out,
+    );
+  } finally {
+    for (const f of files) f.remove();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
