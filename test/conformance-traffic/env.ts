@@ -90,8 +90,9 @@ export interface EnvOptions {
   /**
    * Back each Service with what its Deployment runs upstream instead of the HTTP echo everywhere
    * (`l4backends.ts`): the TCP echo server (TCP_ECHO_SERVER; plain and TLS ports), the UDP echo
-   * server (UDP_ECHO_SERVER), CoreDNS, and the HTTP echo with TLS (TLS_SERVER_CERT). Used by the
-   * TLSRoute, TCPRoute and UDPRoute scenarios.
+   * server (UDP_ECHO_SERVER), CoreDNS, and the HTTP echo with TLS (TLS_SERVER_CERT; client
+   * certificates checked against TLS_CLIENT_CACERTS when set). Used by the TLSRoute, TCPRoute,
+   * UDPRoute and BackendTLSPolicy scenarios.
    */
   l4Backends?: boolean;
 }
@@ -490,6 +491,19 @@ function kindOf(dep: Doc): BackendKind | null {
   return null;
 }
 
+/** CA certificates a Deployment mounts from a ConfigMap (TLS_CLIENT_CACERTS: client validation). */
+function mountedClientCA(docs: Doc[], dep: Doc): string | undefined {
+  if (!containerEnv(dep).has('TLS_CLIENT_CACERTS')) return undefined;
+  const ns = dep.metadata?.namespace ?? 'default';
+  const volumes = (dep.spec?.template?.spec?.volumes ?? []) as Doc[];
+  const name = volumes.find((v) => v.configMap?.name)?.configMap?.name;
+  const cm = docs.find(
+    (d) => d.kind === 'ConfigMap' && (d.metadata?.namespace ?? 'default') === ns && d.metadata?.name === name,
+  );
+  const ca = cm?.data?.['ca.crt'];
+  return typeof ca === 'string' ? ca : undefined;
+}
+
 /** The certificate a Deployment mounts (its secret volume), from the scenario's Secrets. */
 function mountedCert(docs: Doc[], dep: Doc): { certPem: string; keyPem: string } | undefined {
   const ns = dep.metadata?.namespace ?? 'default';
@@ -541,13 +555,14 @@ async function startL4Backend(
       portFor = () => s.port;
     } else {
       const cert = mountedCert(docs, dep);
+      const clientCaPem = mountedClientCA(docs, dep);
       const echo = await startEchoServer({
         host: '127.0.0.1',
         port: 0,
         namespace: ns,
         pod,
         service: name,
-        ...(cert ? { tls: cert } : {}),
+        ...(cert ? { tls: { ...cert, ...(clientCaPem ? { clientCaPem } : {}) } } : {}),
       });
       closers.push(() => echo.close());
       main = echo.port;
