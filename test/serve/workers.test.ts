@@ -5,6 +5,7 @@
 // the primary.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -106,6 +107,8 @@ test('two worker processes serve one version; the primary holds no listener', as
     assert.equal(w.state, 'serving');
     assert.equal(w.version, version);
     assert.ok(w.pid !== null && w.pid !== serve.child.pid && alive(w.pid));
+    // A small young generation keeps worker memory flat across reloads.
+    assert.match(readFileSync(`/proc/${w.pid}/cmdline`, 'utf8'), /--max-semi-space-size=4\0/);
   }
   const status = await getJson(`${serve.admin}/status`);
   assert.deepEqual(
