@@ -150,6 +150,20 @@ function listenerNames(ir: IR, port: number, udp = false): string[] {
   return out;
 }
 
+/**
+ * UDP listeners on `port` that a socket on `address` serves: those of Gateways naming that address,
+ * and of Gateways naming none (served on the bind address); a wildcard address serves them all.
+ */
+function udpListenersAt(ir: IR, port: number, address: string): string[] {
+  const out: string[] = [];
+  for (const gw of ir.gateways) {
+    const wildcard = address === '0.0.0.0' || address === '::';
+    if (!wildcard && gw.addresses.length > 0 && !gw.addresses.includes(address)) continue;
+    for (const l of gw.listeners) if (l.port === port && l.protocol === 'UDP') out.push(l.name);
+  }
+  return out;
+}
+
 /** Closes idle connections now, asks busy ones to close, destroys what is left after graceMs. */
 async function drainConnections(connections: Set<ServerConnection>, graceMs: number): Promise<void> {
   for (const c of [...connections]) c.drain();
@@ -419,7 +433,13 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       b.protocol = plan.protocol;
       reportL4(errors, port, b.l4.update(plan, l4Clusters));
     }
-    for (const [port, plan] of compiled.udp) udpPorts.get(port)?.udp.update(plan, l4Clusters);
+    // UDP ports that stay: sockets for Gateway addresses that appeared are bound before apply returns.
+    const udpUpdates: Promise<void>[] = [];
+    for (const [port, plan] of compiled.udp) {
+      const b = udpPorts.get(port);
+      if (b !== undefined) udpUpdates.push(b.udp.update(plan, l4Clusters));
+    }
+    await Promise.all(udpUpdates);
     // New ports: bind; a failure is reported per listener and does not stop the others.
     const binds: Promise<void>[] = [];
     const bindFailed = (port: number, udp: boolean) => (err: NodeJS.ErrnoException) => {
@@ -472,6 +492,15 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       );
     }
     await Promise.all(binds);
+    // A Gateway address a UDP port could not bind: its listeners on that port are not served there.
+    for (const [port, b] of udpPorts) {
+      if (!compiled.udp.has(port)) continue;
+      for (const e of b.udp.errors) {
+        for (const listener of udpListenersAt(ir, port, e.address)) {
+          errors.push({ listener, port, code: e.code, message: `cannot bind ${e.address}: ${e.message}` });
+        }
+      }
+    }
     clusters = compiled.clusters;
     for (const [name, c] of previous) if (clusters.get(name) !== c) c.stop();
     sweep();
