@@ -2,6 +2,7 @@
 // request heads and stalled bodies get 408. The first tests drive one connection's sweep with a
 // future clock value; the end-to-end ones run a data plane with short timeouts.
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
@@ -189,4 +190,30 @@ test('end to end: requestReceivedTimeout bounds the whole request however it tri
 test('timeouts are validated', () => {
   assert.throws(() => createDataPlane({ timeouts: { idleTimeoutMs: -1 } }), /idleTimeoutMs/);
   assert.throws(() => createDataPlane({ timeouts: { headerTimeoutMs: 1.5 } }), /headerTimeoutMs/);
+});
+
+test('end to end: an HTTP/2 session with no open stream is closed after the idle timeout', async (t) => {
+  const dp = createDataPlane({ bindAddress: '127.0.0.1', timeouts: { idleTimeoutMs: 300 } });
+  const echo = await echoServer('a');
+  const port = await freePort();
+  await dp.apply(simpleIR(port, [route({ match: match(), action: forward('a') })], [cluster('a', [echo.port])]), 'v1');
+  t.after(async () => {
+    await dp.close({ graceMs: 10 });
+    await echo.close();
+  });
+  const start = Date.now();
+  const client = http2.connect(`http://127.0.0.1:${port}`);
+  client.on('error', () => {});
+  const closed = new Promise<number>((r) => client.on('close', () => r(Date.now() - start)));
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = client.request({ ':path': '/' });
+    req.on('response', (h) => resolve(Number(h[':status'])));
+    req.on('error', reject);
+    req.resume();
+  });
+  assert.equal(status, 200);
+  await sleep(100);
+  assert.equal(client.closed, false, 'still open well before the idle timeout');
+  const ms = await closed;
+  assert.ok(ms >= 300 && ms < 2500, `closed after ${ms} ms`);
 });

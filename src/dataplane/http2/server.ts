@@ -9,7 +9,7 @@ import type { Downstream } from '../downstream.ts';
 import type { PortState, ServerConnection } from '../port.ts';
 import { clientAddress } from '../forwarding.ts';
 import { Exchange } from '../proxy.ts';
-import { DEFAULT_TIMEOUTS } from '../clock.ts';
+import { coarse, DEFAULT_TIMEOUTS, sweepInterval } from '../clock.ts';
 import { toH2Headers } from '../upstream/h2pool.ts';
 import { upstreamChunks } from '../upstream/handler.ts';
 
@@ -28,6 +28,9 @@ class H2Downstream implements Downstream {
   /** Set once an RFC 8441 WebSocket is spliced: the stream's close ends the tunnel, not a request. */
   tunneling = false;
   #trailers: string[] | null = null;
+  /** Body bytes still announced by content-length (-1: unknown, or trailers will follow). */
+  #remaining = -1;
+  #drainArmed = false;
 
   constructor(stream: http2.ServerHttp2Stream, remoteAddress: string, localAddress: string, serverName: string | null) {
     this.stream = stream;
@@ -56,6 +59,7 @@ class H2Downstream implements Downstream {
     const wantTrailers =
       !endStream && ((typeof ct === 'string' && ct.startsWith('application/grpc')) || h.trailer !== undefined);
     delete h.trailer;
+    this.#remaining = endStream || wantTrailers ? -1 : contentLength;
     try {
       s.respond(h, { endStream, waitForTrailers: wantTrailers });
     } catch {
@@ -78,11 +82,31 @@ class H2Downstream implements Downstream {
     // An HTTP/2 stream queues what it is given: a chunk in an upstream's reused read buffer is
     // copied when small, or taken over (the upstream reads into a new buffer) when large.
     if (upstreamChunks.transient) {
-      if (chunk.length <= COPY_LIMIT) return s.write(Buffer.from(chunk));
-      upstreamChunks.kept = true;
+      if (chunk.length <= COPY_LIMIT) chunk = Buffer.from(chunk);
+      else upstreamChunks.kept = true;
     }
-    return s.write(chunk);
+    // The last announced bytes go out with END_STREAM in the same call: a write() followed by an
+    // end() costs node:http2 an extra (failing) write completion per stream.
+    if (this.#remaining > 0) {
+      this.#remaining -= chunk.length;
+      if (this.#remaining <= 0) {
+        s.end(chunk);
+        return true;
+      }
+    }
+    if (s.write(chunk)) return true;
+    // Backpressure is rare for small responses: listen for 'drain' only when it is needed.
+    if (!this.#drainArmed) {
+      this.#drainArmed = true;
+      s.once('drain', this.#onDrain);
+    }
+    return false;
   }
+
+  #onDrain = (): void => {
+    this.#drainArmed = false;
+    this.ex?.onDownstreamDrain();
+  };
 
   sendEnd(_ex: Exchange, trailers: string[] | null): void {
     this.#trailers = trailers;
@@ -203,13 +227,18 @@ function onStream(port: PortState, stream: http2.ServerHttp2Stream, h: http2.Inc
     config.portLabel,
   );
   down.ex = ex;
-  if (!websocket) {
+  // Only a request with a body is read: a 'data' listener (flowing mode) on a stream whose
+  // readable side already ended makes node:http2 raise and swallow an internal error
+  // (ERR_MULTIPLE_CALLBACK, with a stack trace) on every response write, ~8% of the CPU.
+  if (hasBody) {
     stream.on('data', (chunk: Buffer) => ex.onRequestData(chunk));
     stream.on('end', () => ex.onRequestEnd());
   }
-  stream.on('drain', () => ex.onDownstreamDrain());
   stream.on('error', () => {});
+  const conn = (session as SessionWithConnection | undefined)?.[CONNECTION];
+  if (conn !== undefined) conn.streamOpened();
   stream.on('close', () => {
+    if (conn !== undefined) conn.streamClosed();
     if (!ex.done && !down.tunneling) ex.onDownstreamAbort();
   });
   if (authority === '' || (method === 'CONNECT' && !websocket)) {
@@ -220,12 +249,30 @@ function onStream(port: PortState, stream: http2.ServerHttp2Stream, h: http2.Inc
   ex.start(config, remote);
 }
 
+const CONNECTION = Symbol('portunus.h2connection');
+type SessionWithConnection = http2.ServerHttp2Session & { [CONNECTION]?: H2SessionConnection };
+
 class H2SessionConnection implements ServerConnection {
   readonly session: http2.ServerHttp2Session;
   readonly #port: PortState;
+  readonly #idleMs: number;
+  readonly #slack: number;
+  #streams = 0;
+  #lastActive = coarse.now;
   constructor(session: http2.ServerHttp2Session, port: PortState) {
     this.session = session;
     this.#port = port;
+    const t = port.timeouts ?? DEFAULT_TIMEOUTS;
+    this.#idleMs = t.idleTimeoutMs;
+    this.#slack = sweepInterval(t);
+    (session as SessionWithConnection)[CONNECTION] = this;
+  }
+  streamOpened(): void {
+    this.#streams++;
+  }
+  streamClosed(): void {
+    this.#streams--;
+    this.#lastActive = coarse.now;
   }
   drain(): void {
     // GOAWAY: in-flight streams finish, no new ones are accepted.
@@ -235,8 +282,21 @@ class H2SessionConnection implements ServerConnection {
     this.session.destroy();
     this.#port.connections.delete(this);
   }
-  /** HTTP/2 sessions use their own idle timer (few, long-lived connections). */
-  sweep(): void {}
+  /**
+   * Idle means no stream open for the idle timeout (Envoy's definition), checked by the shared
+   * sweep rather than a session timer that every frame would refresh.
+   */
+  sweep(now: number): void {
+    if (
+      this.#streams === 0 &&
+      this.#idleMs > 0 &&
+      now - this.#slack - this.#lastActive > this.#idleMs &&
+      !this.session.closed
+    ) {
+      // GOAWAY, then close.
+      this.session.close();
+    }
+  }
 }
 
 export function createH2Server(port: PortState): http2.Http2Server {
@@ -260,10 +320,6 @@ export function createH2Server(port: PortState): http2.Http2Server {
       port.ctx.observer.onConnectionClose(port.config.connectionLabel);
     });
     session.on('error', () => {});
-    // Idle sessions are closed like idle HTTP/1.1 connections (GOAWAY, in-flight streams finish).
-    session.setTimeout((port.timeouts ?? DEFAULT_TIMEOUTS).idleTimeoutMs, () => {
-      if (!session.closed) session.close();
-    });
     if (port.draining) session.close();
   });
   return server;
