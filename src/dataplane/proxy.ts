@@ -156,7 +156,9 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
   start(config: PortConfig, remoteAddress: string): void {
     this.requestId = addForwardingHeaders(this.headers, remoteAddress, this.downstream.scheme);
 
-    const localAddress = this.downstream.localAddress;
+    // The local address only matters when Gateways on this port bind their own addresses (and
+    // reading it costs a getsockname() on a new HTTP/1.1 connection).
+    const localAddress = config.byAddress === null ? '' : this.downstream.localAddress;
     let host: string;
     let listeners: HostTable<CompiledListener>;
     let listener: CompiledListener | null;

@@ -51,7 +51,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   readonly socket: Socket;
   readonly port: PortState;
   readonly remoteAddress: string;
-  readonly localAddress: string;
+  #localAddress: string | null = null;
   protocol = 'HTTP/1.1';
   readonly scheme: string;
   readonly serverName: string | null;
@@ -88,7 +88,6 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.#timeouts = port.timeouts ?? DEFAULT_TIMEOUTS;
     this.#slack = sweepInterval(this.#timeouts);
     this.remoteAddress = clientAddress(socket.remoteAddress);
-    this.localAddress = clientAddress(socket.localAddress);
     const secure = (socket as TLSSocket).encrypted === true;
     this.scheme = secure ? 'https' : 'http';
     this.serverName = secure ? (socket as TLSSocket).servername || null : null;
@@ -98,6 +97,16 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
     port.connections.add(this);
+  }
+
+  /** Read when first needed: socket.localAddress is a getsockname() call. */
+  get localAddress(): string {
+    let a = this.#localAddress;
+    if (a === null) {
+      a = clientAddress(this.socket.localAddress);
+      this.#localAddress = a;
+    }
+    return a;
   }
 
   // ---- socket events -------------------------------------------------------------------------
