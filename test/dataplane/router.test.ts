@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileRouteTable } from '../../src/dataplane/router/compile.ts';
+import { compileRouteTable, regexPathPrefix } from '../../src/dataplane/router/compile.ts';
 import { compileHostTable, lookupHost, normalizeHost } from '../../src/dataplane/router/hosts.ts';
 import { matchRoute, type RequestView } from '../../src/dataplane/router/match.ts';
 import type { HTTPMatchIR } from '../../src/ir/types.ts';
@@ -125,4 +125,83 @@ test('large tables use the path index and keep IR precedence', () => {
   assert.equal(matchRoute(t, req('GET', '/svc1/deeper/x')), 'prefix1');
   assert.equal(matchRoute(t, req('GET', '/re/a')), 'regex-first');
   assert.equal(matchRoute(t, req('GET', '/nothing', { x: '1' })), 'header-any-path');
+});
+
+test('regexPathPrefix: the literal start a regex guarantees, cut at its last "/"', () => {
+  const cases: [string, string][] = [
+    ['/r/12/[a-z0-9]+', '/r/12'],
+    ['/api/v1/.*', '/api/v1'],
+    ['^/api/v2/users/\\d+', '/api/v2/users'],
+    ['\\/esc\\/aped\\/x+', '/esc/aped'],
+    ['/a/bc?/d', '/a'],
+    ['/a/b*/d', '/a'],
+    ['/a/b{2}/d', '/a'],
+    ['/a/b+/d', '/a'],
+    ['/one|/two/x', ''],
+    ['/(a|b)/x', ''],
+    ['/flat.*', ''],
+    ['.*', ''],
+    ['[/]x/y', ''],
+    ['/x/y', '/x'],
+    ['/x/?y/z', ''],
+  ];
+  for (const [source, want] of cases) assert.equal(regexPathPrefix(source), want, source);
+});
+
+test('large tables index regex routes by their literal start and answer like a linear scan', () => {
+  const items: { match: HTTPMatchIR; value: string }[] = [];
+  const sources = [
+    '/r/1/[a-z0-9]+',
+    '/r/10/[a-z0-9]+',
+    '/r/1/x?',
+    '/a/b+/c',
+    '/a/bc?/d',
+    '/one|/two/.*',
+    '/(x|y)/z',
+    '^/api/v1/users/\\d+',
+    '\\/esc\\/aped\\/.*',
+    '/deep/er/est/.*',
+    '/deep/.*',
+    '/[a-z]+/tail',
+    '/x/?y/z',
+  ];
+  for (const [i, source] of sources.entries()) {
+    items.push({ match: m({ path: { type: 'RegularExpression', value: source } }), value: `re${i}` });
+  }
+  for (let i = 0; i < 20; i++)
+    items.push({ match: m({ path: { type: 'PathPrefix', value: '/p' + i } }), value: 'p' + i });
+  items.push({ match: m({ path: { type: 'PathPrefix', value: '/r' } }), value: 'r-prefix' });
+  const t = compileRouteTable(items);
+  assert.ok(t.index !== null);
+  const linear = { ...t, index: null };
+  const paths = [
+    '/r/1/abc',
+    '/r/10/abc',
+    '/r/1/',
+    '/r/1/x',
+    '/r/1/xy',
+    '/r/100/a',
+    '/r',
+    '/a/bbb/c',
+    '/a/b/d',
+    '/a/bc/d',
+    '/a/c/d',
+    '/one',
+    '/two/anything',
+    '/x/z',
+    '/api/v1/users/42',
+    '/api/v1/users/x',
+    '/esc/aped/1',
+    '/deep/er/est/1',
+    '/deep/er/x',
+    '/q/tail',
+    '/p3/x',
+    '/nothing',
+    '/xy/z',
+    '/x/y/z',
+  ];
+  for (const p of paths) assert.equal(matchRoute(t, req('GET', p)), matchRoute(linear, req('GET', p)), p);
+  assert.equal(matchRoute(t, req('GET', '/r/10/abc')), 're1');
+  assert.equal(matchRoute(t, req('GET', '/deep/er/x')), 're10');
+  assert.equal(matchRoute(t, req('GET', '/two/anything')), 're5');
 });

@@ -16,7 +16,11 @@ export interface CompiledStringMatch {
 
 export interface CompiledMatch {
   readonly pathKind: number;
-  /** Exact path, or the prefix without its trailing slash ("" for "/"). */
+  /**
+   * Exact path, or the prefix without its trailing slash ("" for "/"). For a regex: the literal
+   * text every matching path starts with, cut at its last "/" ("" when there is none to rely on),
+   * which only serves the path index.
+   */
   readonly pathValue: string;
   readonly pathRegex: RegExp | null;
   readonly method: string | null;
@@ -31,8 +35,9 @@ export interface RouteEntry<T> {
 
 /**
  * Candidate lookup for large tables: which entries can match a path, by exact path and by path
- * prefix, plus those that must always be checked (regex or no path condition). Lists hold entry
- * indices in ascending (precedence) order.
+ * prefix (a regex with a literal start counts as a prefix route for this), plus those that must
+ * always be checked (other regexes, no path condition). Lists hold entry indices in ascending
+ * (precedence) order; every candidate is still checked in full.
  */
 export interface RouteIndex {
   readonly exact: Map<string, number[]>;
@@ -64,10 +69,48 @@ function buildIndex(entries: readonly RouteEntry<unknown>[]): RouteIndex {
   entries.forEach((e, i) => {
     const m = e.match;
     if (m.pathKind === PATH_EXACT) add(exact, m.pathValue, i);
-    else if (m.pathKind === PATH_PREFIX) add(prefix, m.pathValue, i);
-    else always.push(i);
+    else if (m.pathKind === PATH_PREFIX || (m.pathKind === PATH_REGEX && m.pathValue !== '')) {
+      add(prefix, m.pathValue, i);
+    } else always.push(i);
   });
   return { exact, prefix, always };
+}
+
+/** Characters that end a regex's literal start. */
+const REGEX_SPECIAL = new Set(['\\', '^', '$', '.', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}']);
+/** Escapes that stand for the character itself. */
+const LITERAL_ESCAPES = new Set(['/', '.', '-', '_', '~', '%', '&', '=', ':', '@']);
+
+/**
+ * The element-wise path prefix every match of the (fully anchored) regex starts with: the literal
+ * characters before the first special one, minus a character a quantifier makes optional or
+ * repeatable, cut at the last "/" (so that the router's element-wise prefix lookup finds it).
+ * "" when there is nothing safe: an alternation anywhere, or no "/" after the first character.
+ */
+export function regexPathPrefix(source: string): string {
+  if (source.includes('|')) return '';
+  let i = source.charCodeAt(0) === 94 /* ^ */ ? 1 : 0;
+  let lit = '';
+  while (i < source.length) {
+    const c = source[i]!;
+    if (c === '\\') {
+      const next = source[i + 1];
+      if (next === undefined || !LITERAL_ESCAPES.has(next)) break;
+      lit += next;
+      i += 2;
+      continue;
+    }
+    if (REGEX_SPECIAL.has(c)) {
+      // "a?", "a*", "a{0,2}": the character before the quantifier may be absent (or, with "+",
+      // repeated; dropping it is simply conservative).
+      if (c === '?' || c === '*' || c === '+' || c === '{') lit = lit.slice(0, -1);
+      break;
+    }
+    lit += c;
+    i++;
+  }
+  const slash = lit.lastIndexOf('/');
+  return slash > 0 ? lit.slice(0, slash) : '';
 }
 
 /** Regular expressions are anchored: the Gateway API (like Envoy's RE2 matchers) matches the whole value. */
@@ -99,6 +142,7 @@ export function compileMatch(match: HTTPMatchIR): CompiledMatch {
     } else {
       pathKind = PATH_REGEX;
       pathRegex = fullRegex(path.value);
+      pathValue = regexPathPrefix(path.value);
     }
   }
   return {
