@@ -154,3 +154,57 @@ test('keep-alive: many small responses on reused upstream connections stay intac
     agent.destroy();
   }
 });
+
+test('byte-identical upstream heads: each response gets its own header list (filters do not pile up)', async (t) => {
+  // A fixed head, so consecutive responses on a kept-alive upstream connection are byte-identical.
+  const fixed = net.createServer((s) => {
+    let buf = '';
+    s.on('data', (c: Buffer) => {
+      buf += c.toString('latin1');
+      let i = buf.indexOf('\r\n\r\n');
+      while (i !== -1) {
+        buf = buf.slice(i + 4);
+        s.write('HTTP/1.1 200 OK\r\nX-Up: 1\r\nContent-Length: 2\r\n\r\nok');
+        i = buf.indexOf('\r\n\r\n');
+      }
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => fixed.listen(0, '127.0.0.1', r));
+  const dp2 = createDataPlane({ bindAddress: '127.0.0.1' });
+  const p2 = await freePort();
+  const filters = [
+    {
+      type: 'ResponseHeaderModifier' as const,
+      modifier: { add: [{ name: 'x-added', value: 'v' }], set: [], remove: ['x-up'] },
+    },
+  ];
+  await dp2.apply(
+    simpleIR(
+      p2,
+      [route({ match: match(), action: forward('f'), filters })],
+      [cluster('f', [(fixed.address() as AddressInfo).port])],
+    ),
+    'v1',
+  );
+  t.after(async () => {
+    await dp2.close({ graceMs: 10 });
+    await new Promise((r) => fixed.close(r));
+  });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (let i = 0; i < 5; i++) {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: p2, path: '/', agent }, resolve).on('error', reject);
+      });
+      res.resume();
+      await new Promise((r) => res.on('end', r));
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.headers['x-added'], 'v', `request ${i}`);
+      assert.equal(res.rawHeaders.filter((h) => h.toLowerCase() === 'x-added').length, 1, `request ${i}`);
+      assert.equal(res.headers['x-up'], undefined, `request ${i}`);
+    }
+  } finally {
+    agent.destroy();
+  }
+});

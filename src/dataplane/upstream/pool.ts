@@ -2,7 +2,14 @@
 // request at a time; when the response is complete and the request was fully sent, it goes back
 // to the idle stack (LIFO, so warm sockets are reused and cold ones age out).
 import net from 'node:net';
-import { ChunkedDecoder, findHeadEnd, HttpParseError, MAX_HEAD_BYTES, parseResponseHead } from '../http1/parser.ts';
+import {
+  ChunkedDecoder,
+  findHeadEnd,
+  HttpParseError,
+  MAX_HEAD_BYTES,
+  parseResponseHead,
+  type ResponseHead,
+} from '../http1/parser.ts';
 import { serializeRequestHead } from '../http1/serializer.ts';
 import { writeJoined } from '../http1/write.ts';
 import { withoutNames } from '../headers.ts';
@@ -73,6 +80,13 @@ export class H1Connection implements UpstreamStream {
   #upgrade = false;
   #sawResponseByte = false;
   #pendingHead: string | null = null;
+  /**
+   * The last response head this connection parsed, and its bytes. An upstream answering the same
+   * resource tends to send byte-identical heads (until its Date header turns over), and the parse
+   * of identical bytes is identical: it is reused, its header list copied since callers edit it.
+   */
+  #lastHeadBytes: Buffer | null = null;
+  #lastHead: ResponseHead | null = null;
 
   /**
    * `socket` is either a TLS socket (its bytes come as 'data' events) or a plain one created with
@@ -301,7 +315,18 @@ export class H1Connection implements UpstreamStream {
         }
         this.#buf = EMPTY;
         this.#searchFrom = 0;
-        const head = parseResponseHead(buf, pos, end);
+        const last = this.#lastHeadBytes;
+        let head: ResponseHead;
+        if (last !== null && last.length === end - pos && buf.compare(last, 0, last.length, pos, end) === 0) {
+          head = this.#lastHead!;
+        } else {
+          head = parseResponseHead(buf, pos, end);
+          // A copy: buf may be the connection's reused read buffer.
+          this.#lastHeadBytes = Buffer.from(buf.subarray(pos, end));
+          this.#lastHead = head;
+        }
+        // Callers add and remove fields: they get their own list, never the remembered one.
+        const headers = head.hopByHop === null ? head.headers.slice() : withoutNames(head.headers, head.hopByHop);
         pos = end;
         const h = this.handler;
         if (h === null) {
@@ -311,7 +336,7 @@ export class H1Connection implements UpstreamStream {
         if (head.status === 101 && this.#upgrade) {
           this.#state = S_CLOSED;
           this.#detachForTunnel();
-          h.onUpstreamUpgrade(head.headers, this.socket, Buffer.from(buf.subarray(pos)));
+          h.onUpstreamUpgrade(headers, this.socket, Buffer.from(buf.subarray(pos)));
           return;
         }
         // Other 1xx responses are interim: the gateway answers 100-continue itself.
@@ -337,12 +362,7 @@ export class H1Connection implements UpstreamStream {
               ? 0
               : -1;
         this.#state = S_BODY;
-        h.onUpstreamHead(
-          head.status,
-          head.reason,
-          head.hopByHop === null ? head.headers : withoutNames(head.headers, head.hopByHop),
-          cl,
-        );
+        h.onUpstreamHead(head.status, head.reason, headers, cl);
         if (this.handler !== h) return; // aborted from the callback
         if (this.#bodyMode === BODY_NONE || (this.#bodyMode === BODY_LENGTH && this.#remaining === 0)) {
           this.#complete(buf.length > pos);
