@@ -5,7 +5,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type http2 from 'node:http2';
 import type { ClusterIR, IR } from '../ir/types.ts';
-import { type CompiledIR, compileIR, listenersFor, type PortConfig, sniToL4 } from './config.ts';
+import { compileIR, listenersFor, type PortConfig, sniToL4 } from './config.ts';
 import {
   bindTCP,
   bindUDP,
@@ -75,29 +75,9 @@ export interface ApplyResult {
   errors: ListenerError[];
 }
 
-/** A version compiled by prepare(), not yet serving. */
-export interface PreparedConfig {
-  readonly version: string;
-  /** @internal */
-  readonly ir: IR;
-  /** @internal */
-  readonly compiled: CompiledIR;
-}
-
 export interface DataPlane {
   /** Atomic swap: binds new ports, closes removed ones; a failing port is reported, others keep serving. */
   apply(ir: IR, version: string): Promise<ApplyResult>;
-  /**
-   * The first half of apply(): compiles a version (route tables, clusters) without serving it, so
-   * several data planes can compile first and then swap together with activate(). Throws when the
-   * IR cannot be compiled. Call it only when no apply() is in flight, and follow it with
-   * activate() or discard() before the next prepare() or apply().
-   */
-  prepare(ir: IR, version: string): PreparedConfig;
-  /** The second half of apply(): serves a prepared version. */
-  activate(prepared: PreparedConfig): Promise<ApplyResult>;
-  /** Drops a prepared version that will not be activated (stops the clusters it created). */
-  discard(prepared: PreparedConfig): void;
   readonly version: string | null;
   listening(): { port: number; protocol: string; address: string }[];
   /** Graceful: stop accepting, drain in-flight (bounded by graceMs), then destroy. */
@@ -371,15 +351,10 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
     }
   }
 
-  function prepare(ir: IR, v: string): PreparedConfig {
+  async function doApply(ir: IR, v: string): Promise<ApplyResult> {
     if (closing) throw new Error('data plane is closed');
-    return { version: v, ir, compiled: compileIR(ir, v, registry, clusters, sweep) };
-  }
-
-  async function doApply(prepared: PreparedConfig): Promise<ApplyResult> {
-    if (closing) throw new Error('data plane is closed');
-    const { ir, compiled, version: v } = prepared;
     const previous = clusters;
+    const compiled = compileIR(ir, v, registry, previous, sweep);
     const errors: ListenerError[] = [];
     for (const u of compiled.unsupported) {
       logger.warn('listener not served', u);
@@ -511,18 +486,9 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
 
   return {
     apply(ir: IR, v: string): Promise<ApplyResult> {
-      const run = queue.then(() => doApply(prepare(ir, v)));
+      const run = queue.then(() => doApply(ir, v));
       queue = run.catch(() => {});
       return run;
-    },
-    prepare,
-    activate(prepared: PreparedConfig): Promise<ApplyResult> {
-      const run = queue.then(() => doApply(prepared));
-      queue = run.catch(() => {});
-      return run;
-    },
-    discard(prepared: PreparedConfig): void {
-      for (const [name, c] of prepared.compiled.clusters) if (clusters.get(name) !== c) c.stop();
     },
     get version() {
       return version;

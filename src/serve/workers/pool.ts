@@ -1,5 +1,5 @@
 // The primary's side of `portunus serve --workers N`: forks N data plane worker processes, gives
-// every configuration to all of them in two phases (prepare everywhere, then commit everywhere),
+// every configuration to all of them at once (see protocol.ts for why one round, not two),
 // restarts a worker that dies and brings it up to the current configuration before it accepts
 // connections, and collects metrics and listener state from them for the admin server.
 
@@ -17,7 +17,7 @@ export interface WorkerPoolOptions {
   /** Delay before restarting a worker that died: first and cap, ms (doubles while it keeps dying). */
   restartMs?: { initial: number; max: number };
   /**
-   * How long a worker may take to prepare or commit a configuration before it is considered hung
+   * How long a worker may take to apply a configuration before it is considered hung
    * (killed and restarted; the others go ahead without it). Default 10 s.
    */
   replyTimeoutMs?: number;
@@ -35,7 +35,7 @@ export interface WorkerInfo {
 export interface WorkerPool {
   /** Resolves when every worker has started (rejects if one cannot). */
   start(): Promise<void>;
-  /** Two-phase swap to a new configuration on every serving worker. */
+  /** Gives a new configuration to every worker; resolves when they have switched to it. */
   apply(ir: IR, version: string): Promise<ApplyResult>;
   /** Metrics of every serving worker (a worker that does not answer in time is left out). */
   metrics(): Promise<MetricsJSON[]>;
@@ -128,7 +128,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
    * killed (and restarted); one slow to answer a metrics scrape is only left out of it.
    */
   function request(slot: Slot, message: ToWorker & { seq: number }, replyType: FromWorker['type']) {
-    const config = message.type === 'prepare' || message.type === 'commit';
+    const config = message.type === 'apply';
     return new Promise<FromWorker | null>((resolve) => {
       const key = `${replyType}:${message.seq}`;
       const timer = setTimeout(
@@ -223,58 +223,53 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       return;
     }
     const { json, version } = current;
-    const s = ++seq;
-    const prepared = await request(slot, { type: 'prepare', seq: s, version, ir: json }, 'prepared');
-    if (prepared === null) return;
-    if (prepared.type === 'prepared' && prepared.error !== undefined) {
-      logger.error(
-        { worker: slot.id, version, err: prepared.error },
-        'restarted worker cannot compile the configuration',
-      );
+    const m = await request(slot, { type: 'apply', seq: ++seq, version, ir: json }, 'applied');
+    if (m?.type !== 'applied') return;
+    if (m.error !== undefined) {
+      logger.error({ worker: slot.id, version, err: m.error }, 'restarted worker cannot apply the configuration');
       return;
     }
-    const applied = await request(slot, { type: 'commit', seq: s, version }, 'applied');
-    if (applied?.type === 'applied' && applied.result !== undefined) {
-      slot.state = 'serving';
-      slot.version = applied.result.version;
-      logger.info({ worker: slot.id, workerPid: slot.child?.pid, version }, 'worker serving');
-    }
+    slot.state = 'serving';
+    slot.version = m.result!.version;
+    logger.info({ worker: slot.id, workerPid: slot.child?.pid, version }, 'worker serving');
   }
 
   async function swap(ir: IR, version: string): Promise<ApplyResult> {
     const json = JSON.stringify(ir);
     const s = ++seq;
-    // Workers still starting are included: they have no configuration to lose, and once they
-    // answer they serve this one.
+    // Workers still starting are included: they have no configuration to lose.
     const live = slots.filter((slot) => slot.child !== null && slot.started);
-    const prepared = await Promise.all(
-      live.map((slot) => request(slot, { type: 'prepare', seq: s, version, ir: json }, 'prepared')),
-    );
-    const failed = prepared.find((m) => m?.type === 'prepared' && m.error !== undefined);
-    if (failed !== undefined) {
-      for (const slot of live) send(slot, { type: 'abort', seq: s });
-      throw new Error((failed as { error: string }).error);
-    }
-    current = { json, version };
-    const ready = live.filter((_, i) => prepared[i] !== null);
-    const applied = await Promise.all(
-      ready.map((slot) => request(slot, { type: 'commit', seq: s, version }, 'applied')),
+    const replies = await Promise.all(
+      live.map((slot) => request(slot, { type: 'apply', seq: s, version, ir: json }, 'applied')),
     );
     const errors = new Map<string, ListenerError>();
-    let error: string | null = null;
-    applied.forEach((m, i) => {
+    const failed: { slot: Slot; error: string }[] = [];
+    let applied = 0;
+    replies.forEach((m, i) => {
+      const slot = live[i]!;
       if (m?.type !== 'applied') return;
       if (m.error !== undefined) {
-        error ??= m.error;
+        failed.push({ slot, error: m.error });
         return;
       }
-      const slot = ready[i]!;
+      applied++;
       slot.state = 'serving';
       slot.version = m.result!.version;
       for (const e of m.result!.errors) errors.set(`${e.port}\0${e.listener}\0${e.code}`, e);
     });
-    if (error !== null) throw new Error(error);
-    if (!applied.some((m) => m?.type === 'applied')) throw new Error('no data plane worker is running');
+    // Compiling is deterministic: normally every worker applies a version or none does, and then
+    // each keeps serving the previous one.
+    if (applied === 0) throw new Error(failed[0]?.error ?? 'no data plane worker is running');
+    current = { json, version };
+    // One that failed where others succeeded would serve an older version: replace it (the new
+    // process catches up with `current`).
+    for (const { slot, error } of failed) {
+      logger.error(
+        { worker: slot.id, workerPid: slot.child?.pid, version, err: error },
+        'worker could not apply the configuration the others serve; restarting it',
+      );
+      slot.child?.kill('SIGKILL');
+    }
     return {
       version,
       errors: [...errors.values()].sort((a, b) => a.port - b.port || a.listener.localeCompare(b.listener)),

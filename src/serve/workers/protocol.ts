@@ -3,9 +3,13 @@
 // serialization (structured clone; the IR travels as one JSON string, serialised once for all
 // workers).
 //
-// A new configuration reaches the workers in two phases so that they swap together: every worker
-// parses and compiles it (prepare → prepared), and only when all have done so does each serve it
-// (commit → applied). The window in which workers differ is one small message, not a compile.
+// A new configuration goes to every worker at once; each parses, compiles and switches to it as
+// soon as it has compiled it (the data plane swaps atomically per port), so workers switch within
+// about one parse and compile of each other (2-3 ms at p50 with 1,000 routes). A separate commit
+// round would narrow that window to one message, but measured it added 5-20 ms to the p99 time
+// from a file change to traffic on the new configuration (reload benchmark, 1,000 HTTPRoutes, two
+// workers: p99 51-67 vs 42-45 ms), and no request can see two versions either way: each is served
+// by one worker. A worker that fails to apply a version the others serve is restarted (pool.ts).
 
 import type { Registry } from 'prom-client';
 import type { ApplyResult } from '../../dataplane/index.ts';
@@ -23,9 +27,7 @@ export interface WorkerInit {
 
 export type ToWorker =
   | { type: 'init'; init: WorkerInit }
-  | { type: 'prepare'; seq: number; version: string; ir: string }
-  | { type: 'commit'; seq: number; version: string }
-  | { type: 'abort'; seq: number }
+  | { type: 'apply'; seq: number; version: string; ir: string }
   | { type: 'metrics'; seq: number }
   | { type: 'listening'; seq: number }
   | { type: 'close'; seq: number; graceMs: number };
@@ -35,7 +37,6 @@ export type MetricsJSON = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'prepared'; seq: number; error?: string }
   | { type: 'applied'; seq: number; result?: ApplyResult; error?: string }
   | { type: 'metrics'; seq: number; metrics: MetricsJSON }
   | { type: 'listening'; seq: number; listening: { port: number; protocol: string; address: string }[] }

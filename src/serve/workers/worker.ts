@@ -3,7 +3,7 @@
 // the stdout it inherits. It never reads manifests or translates: it holds the data plane only,
 // which keeps its memory small and keeps translation off its event loop.
 
-import { createDataPlane, type PreparedConfig } from '../../dataplane/index.ts';
+import { createDataPlane } from '../../dataplane/index.ts';
 import type { IR } from '../../ir/types.ts';
 import { createAccessLog } from '../../observe/accesslog.ts';
 import { observeWith } from '../../observe/combine.ts';
@@ -36,7 +36,6 @@ function run(init: WorkerInit): void {
       error: (msg, fields) => dpLog.error(fields ?? {}, msg),
     },
   });
-  let prepared: { seq: number; config: PreparedConfig } | null = null;
   let closing = false;
 
   const close = async (graceMs: number): Promise<void> => {
@@ -48,35 +47,20 @@ function run(init: WorkerInit): void {
 
   process.on('message', (m: ToWorker) => {
     switch (m.type) {
-      case 'prepare': {
-        if (prepared !== null) dataPlane.discard(prepared.config);
-        prepared = null;
+      case 'apply': {
+        let ir: IR;
         try {
-          const ir = JSON.parse(m.ir) as IR;
-          prepared = { seq: m.seq, config: dataPlane.prepare(ir, m.version) };
-          send({ type: 'prepared', seq: m.seq });
+          ir = JSON.parse(m.ir) as IR;
         } catch (err) {
-          send({ type: 'prepared', seq: m.seq, error: (err as Error).message });
-        }
-        return;
-      }
-      case 'commit': {
-        const p = prepared;
-        prepared = null;
-        if (p === null || p.seq !== m.seq) {
-          send({ type: 'applied', seq: m.seq, error: `version ${m.version} was not prepared` });
+          send({ type: 'applied', seq: m.seq, error: (err as Error).message });
           return;
         }
-        dataPlane.activate(p.config).then(
+        dataPlane.apply(ir, m.version).then(
           (result) => send({ type: 'applied', seq: m.seq, result }),
           (err: Error) => send({ type: 'applied', seq: m.seq, error: err.message }),
         );
         return;
       }
-      case 'abort':
-        if (prepared !== null && prepared.seq === m.seq) dataPlane.discard(prepared.config);
-        prepared = null;
-        return;
       case 'metrics':
         send({ type: 'metrics', seq: m.seq, metrics: metrics.collect() as unknown as MetricsJSON });
         return;
