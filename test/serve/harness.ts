@@ -140,7 +140,8 @@ ${listeners
 }
 
 /** A Service named `name` with one port and an EndpointSlice at 127.0.0.1:port. */
-export function serviceYaml(name: string, port: number): string {
+/** A Service and its EndpointSlice with one ready endpoint on 127.0.0.1. */
+export function serviceYaml(name: string, port: number, protocol: 'TCP' | 'UDP' = 'TCP'): string {
   return `apiVersion: v1
 kind: Service
 metadata:
@@ -150,7 +151,7 @@ spec:
   ports:
     - name: http
       port: ${port}
-      protocol: TCP
+      protocol: ${protocol}
 ---
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
@@ -163,11 +164,36 @@ addressType: IPv4
 ports:
   - name: http
     port: ${port}
-    protocol: TCP
+    protocol: ${protocol}
 endpoints:
   - addresses: ["127.0.0.1"]
     conditions:
       ready: true
+`;
+}
+
+/** PEM text indented to sit under a YAML block scalar key two levels deep. */
+export function indentPem(pem: string): string {
+  return pem
+    .trim()
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}
+
+/** A kubernetes.io/tls Secret in namespace default. */
+export function tlsSecretYaml(name: string, certPem: string, keyPem: string): string {
+  return `apiVersion: v1
+kind: Secret
+metadata:
+  name: ${name}
+  namespace: default
+type: kubernetes.io/tls
+stringData:
+  tls.crt: |
+${indentPem(certPem)}
+  tls.key: |
+${indentPem(keyPem)}
 `;
 }
 

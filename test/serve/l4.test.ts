@@ -11,38 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { echoUpstream, LineClient, udpConnectedRoundTrip, udpEcho, udpRoundTrip } from '../dataplane/l4/helpers.ts';
 import { makeCA } from '../dataplane/tls/certs.ts';
-import { freePort, getJson, spawnServe, startBackend, tempDir, waitFor } from './harness.ts';
-
-function service(name: string, port: number, protocol: 'TCP' | 'UDP'): string {
-  return `apiVersion: v1
-kind: Service
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  ports:
-    - name: p
-      port: ${port}
-      protocol: ${protocol}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: ${name}-1
-  namespace: default
-  labels:
-    kubernetes.io/service-name: ${name}
-addressType: IPv4
-ports:
-  - name: p
-    port: ${port}
-    protocol: ${protocol}
-endpoints:
-  - addresses: ["127.0.0.1"]
-    conditions:
-      ready: true
-`;
-}
+import { freePort, getJson, serviceYaml, spawnServe, startBackend, tempDir, waitFor } from './harness.ts';
 
 function route(kind: string, name: string, section: string, svc: string, port: number, hostnames?: string[]): string {
   return `apiVersion: gateway.networking.k8s.io/v1alpha2
@@ -103,10 +72,10 @@ spec:
       tls:
         mode: Passthrough
 `,
-    service('tcp-echo', tcpUp.port, 'TCP'),
-    service('tls-a', tlsA.port, 'TCP'),
-    service('tls-b', tlsB.port, 'TCP'),
-    service('udp-echo', udpUp.port, 'UDP'),
+    serviceYaml('tcp-echo', tcpUp.port, 'TCP'),
+    serviceYaml('tls-a', tlsA.port, 'TCP'),
+    serviceYaml('tls-b', tlsB.port, 'TCP'),
+    serviceYaml('udp-echo', udpUp.port, 'UDP'),
     route('TCPRoute', 'tcp', 'tcp', 'tcp-echo', tcpUp.port),
     route('TLSRoute', 'tls-a', 'tls', 'tls-a', tlsA.port, ['a.example.com']),
     route('TLSRoute', 'tls-b', 'tls', 'tls-b', tlsB.port, ['b.example.com']),
@@ -226,8 +195,8 @@ spec:
       tls:
         mode: Passthrough
 `,
-    service('web', backend.port, 'TCP'),
-    service('tls-a', tlsA.port, 'TCP'),
+    serviceYaml('web', backend.port, 'TCP'),
+    serviceYaml('tls-a', tlsA.port, 'TCP'),
     `apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata:
@@ -333,8 +302,8 @@ spec:
 `,
     gateway('one'),
     gateway('two'),
-    service('udp-a', a.port, 'UDP'),
-    service('udp-b', b.port, 'UDP'),
+    serviceYaml('udp-a', a.port, 'UDP'),
+    serviceYaml('udp-b', b.port, 'UDP'),
     udpRoute('one', 'udp-a', a.port),
     udpRoute('two', 'udp-b', b.port),
   ];

@@ -18,64 +18,23 @@ import { test } from 'node:test';
 import tls from 'node:tls';
 import { echoUpstream, LineClient } from '../dataplane/l4/helpers.ts';
 import { type CA, type Leaf, makeCA } from '../dataplane/tls/certs.ts';
-import { freePort, getJson, ROOT, spawnServe, startBackend, tempDir, waitFor, writeAtomic } from './harness.ts';
+import {
+  freePort,
+  getJson,
+  ROOT,
+  serviceYaml,
+  spawnServe,
+  startBackend,
+  tempDir,
+  tlsSecretYaml,
+  waitFor,
+  writeAtomic,
+} from './harness.ts';
 
 const EXPIRED = {
   certPem: readFileSync(join(ROOT, 'test/testdata/translate/certs/expired.example.com.crt'), 'utf8'),
   keyPem: readFileSync(join(ROOT, 'test/testdata/translate/certs/expired.example.com.key'), 'utf8'),
 };
-
-function indent(pem: string): string {
-  return pem
-    .trim()
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n');
-}
-
-function secretYaml(name: string, certPem: string, keyPem: string): string {
-  return `apiVersion: v1
-kind: Secret
-metadata:
-  name: ${name}
-  namespace: default
-type: kubernetes.io/tls
-stringData:
-  tls.crt: |
-${indent(certPem)}
-  tls.key: |
-${indent(keyPem)}
-`;
-}
-
-function serviceYaml(name: string, port: number): string {
-  return `apiVersion: v1
-kind: Service
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  ports:
-    - name: p
-      port: ${port}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: ${name}-1
-  namespace: default
-  labels:
-    kubernetes.io/service-name: ${name}
-addressType: IPv4
-ports:
-  - name: p
-    port: ${port}
-endpoints:
-  - addresses: ["127.0.0.1"]
-    conditions:
-      ready: true
-`;
-}
 
 interface L {
   name: string;
@@ -249,7 +208,7 @@ test('serve: rewriting a Secret rotates the certificate of HTTPS and TLS listene
   ];
   await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(listeners, web.port, stream.port));
   const secretFile = join(dir, 'secret.yaml');
-  await writeFile(secretFile, secretYaml('a', first.certPem, first.keyPem));
+  await writeFile(secretFile, tlsSecretYaml('a', first.certPem, first.keyPem));
   const serve = await spawnServe({ args: ['-f', dir, '--bind-address', '127.0.0.1', '--reload-debounce', '20'] });
   const clients: { destroy(): void }[] = [];
   try {
@@ -268,7 +227,7 @@ test('serve: rewriting a Secret rotates the certificate of HTTPS and TLS listene
     clients.push(t.socket);
     assert.equal(await t.backend(), 'S');
 
-    await writeAtomic(secretFile, secretYaml('a', second.certPem, second.keyPem));
+    await writeAtomic(secretFile, tlsSecretYaml('a', second.certPem, second.keyPem));
     // New handshakes see the new certificate on both listeners, without a restart.
     await waitFor(
       'the HTTPS listener to serve the new certificate',
@@ -330,10 +289,10 @@ test('serve: expired, mismatched, malformed and missing certificates are reporte
   await writeFile(
     join(dir, 'secrets.yaml'),
     [
-      secretYaml('good', good.certPem, good.keyPem),
-      secretYaml('expired', EXPIRED.certPem, EXPIRED.keyPem),
-      secretYaml('mismatch', good.certPem, other.keyPem),
-      secretYaml(
+      tlsSecretYaml('good', good.certPem, good.keyPem),
+      tlsSecretYaml('expired', EXPIRED.certPem, EXPIRED.keyPem),
+      tlsSecretYaml('mismatch', good.certPem, other.keyPem),
+      tlsSecretYaml(
         'malformed',
         '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----',
         good.keyPem,
@@ -341,7 +300,7 @@ test('serve: expired, mismatched, malformed and missing certificates are reporte
     ].join('---\n'),
   );
   const bFile = join(dir, 'secret-b.yaml');
-  await writeFile(bFile, secretYaml('b', other.certPem, other.keyPem));
+  await writeFile(bFile, tlsSecretYaml('b', other.certPem, other.keyPem));
   const serve = await spawnServe({ args: ['-f', dir, '--bind-address', '127.0.0.1', '--reload-debounce', '20'] });
   const clients: { destroy(): void }[] = [];
   try {
@@ -395,7 +354,7 @@ test('serve: expired, mismatched, malformed and missing certificates are reporte
 
     // A Secret that goes bad while serving: its listener is reported, the others are not disturbed.
     const before = String((await getJson(`${serve.admin}/status`)).version);
-    await writeAtomic(bFile, secretYaml('b', other.certPem, good.keyPem));
+    await writeAtomic(bFile, tlsSecretYaml('b', other.certPem, good.keyPem));
     const bStatus = await waitFor(
       'listener https-b to report its broken certificate',
       async () => {

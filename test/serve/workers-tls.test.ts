@@ -18,6 +18,7 @@ import {
   spawnServe,
   startBackend,
   tempDir,
+  tlsSecretYaml,
   waitFor,
   writeAtomic,
 } from './harness.ts';
@@ -29,14 +30,6 @@ let dir: string;
 let cleanup: () => Promise<void>;
 let port: number;
 let tlsPort: number;
-
-function indent(pem: string): string {
-  return pem
-    .trim()
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n');
-}
 
 function gatewayYaml(certPem: string, keyPem: string): string {
   return `apiVersion: gateway.networking.k8s.io/v1
@@ -70,18 +63,7 @@ spec:
         certificateRefs:
           - name: cert
 ---
-apiVersion: v1
-kind: Secret
-metadata:
-  name: cert
-  namespace: default
-type: kubernetes.io/tls
-stringData:
-  tls.crt: |
-${indent(certPem)}
-  tls.key: |
-${indent(keyPem)}
-`;
+${tlsSecretYaml('cert', certPem, keyPem)}`;
 }
 
 /** One TLS connection and one request on it; resolves with whether the session was resumed. */
