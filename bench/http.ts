@@ -136,21 +136,16 @@ async function main(): Promise<void> {
   const memory = memoryTable(doc);
   if (memory) output.push(memory);
 
-  process.stdout.write(`\n${doc.title} (${doc.date}, commit ${doc.source})\n`);
-  process.stdout.write(
-    `${Object.entries(versions)
-      .map(([k, v]) => `${k}: ${v}`)
-      .join('; ')}\n\n`,
-  );
-  process.stdout.write(
+  finish(
+    doc,
+    o,
     'CPU s/100k: CPU seconds the proxy (all its processes and threads) spent per 100,000 requests; it\n' +
       'moves least when the machine is shared. others %: CPU that processes outside this benchmark used\n' +
       'during the measurement, in % of one core (high = noisy row). RSS: after the load, nginx worker(s),\n' +
       'other proxies whole (Portunus: primary + workers); RSS/worker: the largest worker process (the only\n' +
-      'process when there are no separate workers); procs: processes in RSS.\n\n',
+      'process when there are no separate workers); procs: processes in RSS.',
+    output,
   );
-  process.stdout.write(output.join('\n'));
-  finish(doc, o);
 }
 
 main().catch((err) => {

@@ -94,20 +94,15 @@ async function main(): Promise<void> {
     versions,
     scenarios: results,
   };
-  process.stdout.write(`\n${doc.title} (${doc.date}, commit ${doc.source})\n`);
-  process.stdout.write(
-    `${Object.entries(versions)
-      .map(([k, v]) => `${k}: ${v}`)
-      .join('; ')}\n\n`,
-  );
-  process.stdout.write(
+  finish(
+    doc,
+    o,
     'handshakes/s: new TLS connections per second, one GET each. resumed %: connections whose session the\n' +
       'proxy resumed (0 in tls-full by construction). CPU s/100k: proxy CPU seconds (all its processes) per\n' +
       '100,000 requests, i.e. per 100,000 handshakes where there is one GET per connection. others %: CPU\n' +
-      'used by processes outside this benchmark during the row, in % of one core.\n\n',
+      'used by processes outside this benchmark during the row, in % of one core.',
+    output,
   );
-  process.stdout.write(output.join('\n'));
-  finish(doc, o);
 }
 
 main().catch((err) => {

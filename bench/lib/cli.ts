@@ -200,7 +200,19 @@ export function docHeader(
 }
 
 /** Writes the results file (three decimals are plenty and keep it readable) and the markdown. */
-export function finish(doc: ResultsDoc, o: CommonOptions): void {
+/**
+ * Prints the run's summary (title, versions, the column legend, the tables), then the markdown
+ * when asked, and saves the results file.
+ */
+export function finish(doc: ResultsDoc, o: CommonOptions, legend: string, tables: readonly string[]): void {
+  process.stdout.write(`\n${doc.title} (${doc.date}, commit ${doc.source})\n`);
+  process.stdout.write(
+    `${Object.entries(doc.versions)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('; ')}\n\n`,
+  );
+  process.stdout.write(`${legend}\n\n`);
+  process.stdout.write(tables.join('\n'));
   const rounded = (_k: string, v: unknown) =>
     typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v;
   const text = `${JSON.stringify(doc, rounded, 2)}\n`;
