@@ -9,6 +9,27 @@ export function tickClock(): number {
   return coarse.now;
 }
 
+let eventStamp = -1;
+
+/**
+ * Monotonic milliseconds (performance.now()) for request timing. Inside a socket read callback
+ * that called beginEvent() it is the time that read was handled, so everything one read sets off
+ * (request start, upstream attempt, latency, pool idle stamps) costs one clock read instead of one
+ * each (~40 ns apiece); anywhere else it reads the clock.
+ */
+export function eventNow(): number {
+  return eventStamp >= 0 ? eventStamp : performance.now();
+}
+
+/** Starts a read callback's clock (see eventNow); pair with endEvent() in a finally. */
+export function beginEvent(): void {
+  eventStamp = performance.now();
+}
+
+export function endEvent(): void {
+  eventStamp = -1;
+}
+
 /** Downstream connection timeouts (DataPlaneOptions.timeouts), in milliseconds; 0 turns one off. */
 export interface ConnectionTimeouts {
   /**

@@ -260,7 +260,8 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
     } else {
       // No half-open connections: a client FIN means the client is gone (as in Envoy), in-flight
       // requests are reset and recorded with DC.
-      server = net.createServer({ noDelay: true }, accept);
+      // Paused on accept: H1ServerConnection sets up reused-buffer reads before the first byte.
+      server = net.createServer({ noDelay: true, pauseOnConnect: true }, accept);
     }
     const bound: BoundPort = { state, server, secure, h2: null, address: bindAddress, kind: portKind(config), l4 };
     return new Promise((resolve, reject) => {

@@ -58,6 +58,7 @@ export interface AccessRecord {
 }
 
 export interface DataPlaneObserver {
+  /** `record` is only valid during the call (the data plane reuses it): copy what you keep. */
   onRequestEnd(record: AccessRecord): void;
   onConnectionOpen(listener: string): void;
   onConnectionClose(listener: string): void;

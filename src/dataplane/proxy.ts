@@ -19,6 +19,7 @@ import type { UpstreamHandler, UpstreamStream } from './upstream/handler.ts';
 import { Mirror } from './mirror.ts';
 import { grpcStatusFor, isGrpcRequest } from './grpc.ts';
 import { findSession, sessionToken } from './session.ts';
+import { eventNow } from './clock.ts';
 
 /** Request bodies up to this size are kept so an attempt can be replayed (retries, stale sockets). */
 export const REPLAY_LIMIT = 64 * 1024;
@@ -53,7 +54,6 @@ export interface ExchangeContext {
 export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
   readonly downstream: Downstream;
   readonly ctx: ExchangeContext;
-  readonly startTime: number;
   readonly startMono: number;
   method: string;
   path: string;
@@ -122,8 +122,7 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
   ) {
     this.downstream = downstream;
     this.ctx = ctx;
-    this.startTime = Date.now();
-    this.startMono = performance.now();
+    this.startMono = eventNow();
     this.method = method;
     this.path = target;
     this.originalPath = target;
@@ -325,7 +324,7 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
       return;
     }
     this.upstream = stream;
-    this.#attemptStart = performance.now();
+    this.#attemptStart = eventNow();
     let bodyMode: number;
     if (this.upgradeProto !== null && !this.cluster!.isH2) bodyMode = BODY_UPGRADE;
     // An explicit "Content-Length: 0" is kept: some servers insist on a length for POST/PUT.
@@ -396,7 +395,7 @@ export class Exchange implements FilterRequest, RequestView, UpstreamHandler {
 
   onUpstreamHead(status: number, reason: string, headers: string[], contentLength: number): void {
     if (this.done) return;
-    this.upstreamLatency = Math.round(performance.now() - this.#attemptStart);
+    this.upstreamLatency = Math.round(eventNow() - this.#attemptStart);
     this.#clearTryTimer();
     const route = this.route!;
     const retry = route.retry;

@@ -3,28 +3,56 @@
 import { getHeader } from './headers.ts';
 import { type AccessRecord, ResponseFlag } from './observer.ts';
 import type { Exchange } from './proxy.ts';
+import { eventNow } from './clock.ts';
+
+/**
+ * One record object for every exchange: observers read it during onRequestEnd and copy what they
+ * keep (observer.ts), so a finished request allocates nothing here.
+ */
+const reused: AccessRecord = {
+  startTime: 0,
+  method: '',
+  path: '',
+  protocol: '',
+  authority: '',
+  responseCode: 0,
+  responseFlags: '',
+  bytesReceived: 0,
+  bytesSent: 0,
+  durationMs: 0,
+  upstreamLatencyMs: 0,
+  upstreamHost: '',
+  upstreamCluster: '',
+  requestId: '',
+  route: '',
+  listener: '',
+  downstreamRemoteAddress: '',
+  userAgent: '',
+};
 
 export function exchangeRecord(ex: Exchange): AccessRecord {
-  return {
-    startTime: ex.startTime,
-    method: ex.method,
-    path: ex.originalPath,
-    protocol: ex.downstream.protocol,
-    authority: ex.originalAuthority,
-    responseCode: ex.status,
-    responseFlags: ex.flags === '' ? '-' : ex.flags,
-    bytesReceived: ex.bytesReceived,
-    bytesSent: ex.bytesSent,
-    durationMs: Math.round(performance.now() - ex.startMono),
-    upstreamLatencyMs: ex.upstreamLatency,
-    upstreamHost: ex.cluster !== null ? ex.upstreamHost : '-',
-    upstreamCluster: ex.cluster !== null ? ex.cluster.name : '-',
-    requestId: ex.requestId,
-    route: ex.route !== null ? ex.route.routeName : '-',
-    listener: ex.listenerLabel,
-    downstreamRemoteAddress: ex.downstream.remoteAddress,
-    userAgent: getHeader(ex.headers, 'user-agent') ?? '-',
-  };
+  const elapsed = eventNow() - ex.startMono;
+  const r = reused;
+  // The start as wall time, from one clock read at the end (the exchange keeps monotonic time only).
+  r.startTime = Math.round(Date.now() - elapsed);
+  r.method = ex.method;
+  r.path = ex.originalPath;
+  r.protocol = ex.downstream.protocol;
+  r.authority = ex.originalAuthority;
+  r.responseCode = ex.status;
+  r.responseFlags = ex.flags === '' ? '-' : ex.flags;
+  r.bytesReceived = ex.bytesReceived;
+  r.bytesSent = ex.bytesSent;
+  r.durationMs = Math.round(elapsed);
+  r.upstreamLatencyMs = ex.upstreamLatency;
+  r.upstreamHost = ex.cluster !== null ? ex.upstreamHost : '-';
+  r.upstreamCluster = ex.cluster !== null ? ex.cluster.name : '-';
+  r.requestId = ex.requestId;
+  r.route = ex.route !== null ? ex.route.routeName : '-';
+  r.listener = ex.listenerLabel;
+  r.downstreamRemoteAddress = ex.downstream.remoteAddress;
+  r.userAgent = getHeader(ex.headers, 'user-agent') ?? '-';
+  return r;
 }
 
 /** A request the codec rejected (400/431/...) before it became an exchange. */

@@ -211,7 +211,8 @@ export class RecordingObserver implements DataPlaneObserver {
   opened = 0;
   closed = 0;
   onRequestEnd(r: AccessRecord): void {
-    this.records.push(r);
+    // The data plane reuses the record object after the call.
+    this.records.push({ ...r });
   }
   onConnectionOpen(): void {
     this.opened++;

@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Downstream } from '../downstream.ts';
 import { withoutNames } from '../headers.ts';
 import type { PortState, ServerConnection } from '../port.ts';
-import { type ConnectionTimeouts, coarse, DEFAULT_TIMEOUTS, sweepInterval } from '../clock.ts';
+import { beginEvent, type ConnectionTimeouts, coarse, DEFAULT_TIMEOUTS, endEvent, sweepInterval } from '../clock.ts';
 import { clientAddress } from '../forwarding.ts';
 import { Exchange } from '../proxy.ts';
 import { ResponseFlag } from '../observer.ts';
@@ -25,8 +25,10 @@ import {
 import { isHopOrFraming, reasonPhrase, serializeResponseHead } from './serializer.ts';
 import { spliceTunnel } from './tunnel.ts';
 import { writeJoined } from './write.ts';
+import { hasPendingWrites, writeDirect, writeDirectLatin1 } from '../socketwrite.ts';
 import { tryH2cUpgrade } from '../http2/upgrade.ts';
 import { upstreamChunks } from '../upstream/handler.ts';
+import { READ_BUFFER_BYTES, readInto, sharedReadBuffer } from '../reads.ts';
 
 const EMPTY = Buffer.alloc(0);
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -36,6 +38,12 @@ export const IDLE_TIMEOUT_MS = DEFAULT_TIMEOUTS.idleTimeoutMs;
 export const HEAD_TIMEOUT_MS = DEFAULT_TIMEOUTS.headerTimeoutMs;
 /** After a response, an unread request body up to this size is drained to keep the connection. */
 const DISCARD_LIMIT = 64 * 1024;
+/**
+ * Reads into a connection's own buffer (request bodies, tunnels) smaller than this are copied out
+ * so the buffer is read into again; larger ones take the buffer with them and the next read gets
+ * a new one. Either way what is handed on is owned, sized like the read (as Node's own reads are).
+ */
+const PRIVATE_COPY_BELOW = 16 * 1024;
 
 const S_HEAD = 0;
 const S_BODY = 1;
@@ -76,6 +84,14 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #headStart = 0;
   #lastActive = coarse.now;
   #pendingHead: string | null = null;
+  /** Reads go to reused buffers (reads.ts) rather than 'data' events. */
+  readonly #reusedReads: boolean;
+  /** True while bytes of the process-wide shared read buffer are being handled. */
+  #inShared = false;
+  /** This connection's own read buffer while it reads a request body or a tunnel. */
+  #private: Buffer | null = null;
+  /** Where bytes go once the socket was taken over (h2c upgrade, tunnel); they are the receiver's. */
+  #redirect: ((chunk: Buffer) => void) | null = null;
   readonly #limits: Http1Limits;
   readonly #timeouts: ConnectionTimeouts;
   /** Activity stamps come from the coarse clock, up to one sweep interval stale: never fire early. */
@@ -91,12 +107,18 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     const secure = (socket as TLSSocket).encrypted === true;
     this.scheme = secure ? 'https' : 'http';
     this.serverName = secure ? (socket as TLSSocket).servername || null : null;
-    socket.setNoDelay(true);
-    socket.on('data', this.#onData);
     socket.on('drain', this.#onDrain);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
     port.connections.add(this);
+    // Plain sockets come paused from the server (pauseOnConnect) and read into reused buffers;
+    // TLS sockets, and any socket where that cannot be set up, read 'data' events.
+    this.#reusedReads = !secure && readInto(socket, sharedReadBuffer(), this.#onRead, this.#nextBuffer);
+    if (!this.#reusedReads) {
+      socket.setNoDelay(true);
+      socket.on('data', this.#onData);
+      if (socket.isPaused()) socket.resume();
+    }
   }
 
   /** Read when first needed: socket.localAddress is a getsockname() call. */
@@ -110,6 +132,68 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   }
 
   // ---- socket events -------------------------------------------------------------------------
+
+  /** A read into a reused buffer (reads.ts): bytes at buf[0..n), valid during this call only. */
+  #onRead = (n: number, buf: Buffer): boolean => {
+    beginEvent();
+    try {
+      this.#read(n, buf);
+    } finally {
+      endEvent();
+    }
+    return true;
+  };
+
+  #read(n: number, buf: Buffer): void {
+    if (buf !== sharedReadBuffer()) {
+      // This connection's own buffer: hand on an owned chunk (see PRIVATE_COPY_BELOW).
+      let chunk: Buffer;
+      if (n < PRIVATE_COPY_BELOW) chunk = Buffer.from(buf.subarray(0, n));
+      else {
+        chunk = buf.subarray(0, n);
+        this.#private = null;
+      }
+      const r = this.#redirect;
+      if (r !== null) r(chunk);
+      else this.#onData(chunk);
+      return;
+    }
+    const chunk = buf.subarray(0, n);
+    const r = this.#redirect;
+    if (r !== null) {
+      r(Buffer.from(chunk));
+      return;
+    }
+    this.#inShared = true;
+    try {
+      this.#onData(chunk);
+    } finally {
+      this.#inShared = false;
+    }
+    // Bytes kept for later (a partial head, pipelined requests) must not stay in the shared buffer.
+    const kept = this.#buf;
+    if (kept.length > 0 && kept.buffer === buf.buffer) this.#buf = Buffer.from(kept);
+  }
+
+  /** The buffer the next read goes to: the shared one between requests, an own one in a body or tunnel. */
+  #nextBuffer = (): Buffer => {
+    const st = this.#state;
+    if (st === S_BODY || st === S_TUNNEL) {
+      let p = this.#private;
+      if (p === null) {
+        p = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+        this.#private = p;
+      }
+      return p;
+    }
+    this.#private = null;
+    return sharedReadBuffer();
+  };
+
+  /** Body bytes handed to the exchange are its to keep: copied out of the shared buffer. */
+  #own(chunk: Buffer): Buffer {
+    return this.#inShared ? Buffer.from(chunk) : chunk;
+  }
 
   #onData = (chunk: Buffer): void => {
     this.#lastActive = coarse.now;
@@ -287,7 +371,8 @@ export class H1ServerConnection implements Downstream, ServerConnection {
         const n = Math.min(avail, this.#remaining);
         this.#remaining -= n;
         const ex = this.#ex;
-        if (n > 0 && ex !== null) ex.onRequestData(pos === 0 && n === buf.length ? buf : buf.subarray(pos, pos + n));
+        if (n > 0 && ex !== null)
+          ex.onRequestData(this.#own(pos === 0 && n === buf.length ? buf : buf.subarray(pos, pos + n)));
         if (this.#remaining === 0) this.#bodyEnd(buf, pos + n);
       } else {
         const end = this.#decoder!.decode(buf, pos, this);
@@ -300,7 +385,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
 
   onChunkData(data: Buffer): void {
     const ex = this.#ex;
-    if (ex !== null) ex.onRequestData(data);
+    if (ex !== null) ex.onRequestData(this.#own(data));
   }
 
   #bodyEnd(buf: Buffer, pos: number): void {
@@ -349,12 +434,15 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.port.connections.delete(this);
     // node:http2 picks up bytes already read from a paused socket's buffer.
     this.socket.pause();
-    this.socket.unshift(buf);
+    this.socket.unshift(this.#own(buf));
     this.#buf = EMPTY;
     this.port.h2Handoff(this.socket, null);
   }
 
-  /** Removes this object's socket listeners (HTTP/2 handoff, tunnels). */
+  /**
+   * Removes this object's socket listeners (HTTP/2 handoff, tunnels). Reused-buffer reads stay
+   * wired to #onRead, which passes them to readsTo()'s receiver or drops them once closed.
+   */
   #detach(): void {
     const s = this.socket;
     s.removeListener('data', this.#onData);
@@ -363,14 +451,26 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     s.removeListener('close', this.#onClose);
   }
 
-  /** Used by the h2c upgrade path once it has taken the socket over. */
+  /** Used by the h2c upgrade path once it has taken the socket over; returns the bytes read ahead. */
   takeOver(): Buffer {
     this.#detach();
     this.#state = S_CLOSED;
     this.port.connections.delete(this);
-    const b = this.#buf;
+    const b = this.#own(this.#buf);
     this.#buf = EMPTY;
     return b;
+  }
+
+  /**
+   * After takeOver() or a tunnel: where the socket's bytes go from now on (null: nowhere). The
+   * chunks are the receiver's to keep.
+   */
+  readsTo(sink: ((chunk: Buffer) => void) | null): void {
+    const prev = this.#redirect;
+    this.#redirect = sink;
+    if (this.#reusedReads) return;
+    if (prev !== null) this.socket.removeListener('data', prev);
+    if (sink !== null) this.socket.on('data', sink);
   }
 
   // ---- Downstream ----------------------------------------------------------------------------
@@ -407,7 +507,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     else if (this.#minor === 0) connection = 'keep-alive';
     const head = serializeResponseHead(status, reason, headers, cl, this.#respChunked, connection);
     if (this.#respNoBody) {
-      s.write(head, 'latin1');
+      writeDirectLatin1(s, head);
       return;
     }
     // Held until the first body bytes (or flushHead) so head and body leave in one write.
@@ -418,7 +518,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     const head = this.#pendingHead;
     if (head === null || ex !== this.#ex) return;
     this.#pendingHead = null;
-    if (!this.socket.destroyed) this.socket.write(head, 'latin1');
+    if (!this.socket.destroyed) writeDirectLatin1(this.socket, head);
   }
 
   sendData(ex: Exchange, chunk: Buffer): boolean {
@@ -433,10 +533,10 @@ export class H1ServerConnection implements Downstream, ServerConnection {
       const prefix = (head ?? '') + chunk.length.toString(16) + '\r\n';
       ok = writeJoined(s, prefix, chunk, true);
     } else if (head !== null) ok = writeJoined(s, head, chunk, false);
-    else ok = s.write(chunk);
+    else ok = writeDirect(s, chunk);
     // Bytes the socket could not send at once stay queued, possibly the chunk itself: if it lives
     // in an upstream's reused read buffer, that buffer is now the socket's.
-    if (upstreamChunks.transient && s.writableLength !== 0) upstreamChunks.kept = true;
+    if (upstreamChunks.transient && hasPendingWrites(s)) upstreamChunks.kept = true;
     return ok;
   }
 
@@ -453,7 +553,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
       }
       out += '\r\n';
     }
-    if (out !== '' && !this.socket.destroyed) this.socket.write(out, 'latin1');
+    if (out !== '' && !this.socket.destroyed) writeDirectLatin1(this.socket, out);
   }
 
   sendContinue(ex: Exchange): void {
@@ -548,7 +648,8 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     this.#detach();
     this.#tunnelUpstream = upstream;
     // The tunnel stays in port.connections so a graceful close can end it after its grace period.
-    spliceTunnel(down, upstream, (bytesIn, bytesOut) => {
+    const readDown = this.#reusedReads ? (sink: (chunk: Buffer) => void) => this.readsTo(sink) : null;
+    spliceTunnel(down, upstream, readDown, (bytesIn, bytesOut) => {
       this.#ex = null;
       this.#state = S_CLOSED;
       this.port.connections.delete(this);

@@ -5,9 +5,14 @@ import type { Socket } from 'node:net';
 
 function ignore(): void {}
 
+/**
+ * `readDown` is given for a downstream socket whose bytes do not come as 'data' events (reused
+ * read buffers, see reads.ts): it registers the function that receives them, owned.
+ */
 export function spliceTunnel(
   down: Socket,
   upstream: Socket,
+  readDown: ((sink: (chunk: Buffer) => void) => void) | null,
   onClosed: (bytesIn: number, bytesOut: number) => void,
 ): void {
   const inBefore = down.bytesRead;
@@ -24,7 +29,14 @@ export function spliceTunnel(
   upstream.on('error', ignore);
   down.on('close', onClose);
   upstream.on('close', onClose);
-  down.pipe(upstream);
+  if (readDown === null) down.pipe(upstream);
+  else {
+    readDown((chunk) => {
+      if (!upstream.write(chunk)) down.pause();
+    });
+    upstream.on('drain', () => down.resume());
+    down.once('end', () => upstream.end());
+  }
   upstream.pipe(down);
   upstream.resume();
   down.resume();

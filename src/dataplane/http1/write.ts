@@ -1,6 +1,7 @@
 // Joined writes: a message head (latin1 string) and the first body bytes in one socket write,
 // so a small message costs one syscall and no writev bookkeeping.
 import type { Socket } from 'node:net';
+import { writeDirect } from '../socketwrite.ts';
 
 /** Small bodies are copied next to their head so both leave in one write (one syscall, no writev). */
 export const JOIN_LIMIT = 16 * 1024;
@@ -22,5 +23,5 @@ export function writeJoined(s: Socket, head: string, chunk: Buffer, crlf: boolea
     buf[buf.length - 2] = 13;
     buf[buf.length - 1] = 10;
   }
-  return s.write(buf);
+  return writeDirect(s, buf);
 }

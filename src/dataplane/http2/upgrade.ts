@@ -77,13 +77,13 @@ export function tryH2cUpgrade(conn: H1ServerConnection, head: RequestHead, rest:
     const len = buf.readUIntBE(PREFACE_LEN, 3);
     const end = PREFACE_LEN + 9 + len;
     if (buf.length < end) return;
-    socket.removeListener('data', onData);
+    conn.readsTo(null);
     socket.pause();
     // preface + client SETTINGS, then the upgraded request as stream 1, then whatever followed.
     socket.unshift(Buffer.concat([buf.subarray(0, end), frame, buf.subarray(end)]));
     conn.port.h2Handoff(socket, null);
   };
-  socket.on('data', onData);
+  conn.readsTo(onData);
   socket.resume();
   check();
   return true;

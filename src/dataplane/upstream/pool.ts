@@ -12,10 +12,12 @@ import {
 } from '../http1/parser.ts';
 import { serializeRequestHead } from '../http1/serializer.ts';
 import { writeJoined } from '../http1/write.ts';
+import { writeDirect, writeDirectLatin1 } from '../socketwrite.ts';
 import { withoutNames } from '../headers.ts';
 import type { UpstreamTLSIR } from '../../ir/types.ts';
 import { type UpstreamHandler, type UpstreamStream, upstreamChunks } from './handler.ts';
 import { tlsConnect } from './tls.ts';
+import { beginEvent, endEvent, eventNow } from '../clock.ts';
 
 export const MAX_IDLE_PER_ENDPOINT = 256;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -65,7 +67,7 @@ export class H1Connection implements UpstreamStream {
   readonly socket: net.Socket;
   readonly hostLabel: string;
   mayBeStale = false;
-  /** performance.now() when the connection last went idle. */
+  /** eventNow() (performance.now() time) when the connection last went idle. */
   idleSince = 0;
   handler: UpstreamHandler | null = null;
   #state = S_CONNECTING;
@@ -133,7 +135,7 @@ export class H1Connection implements UpstreamStream {
     this.#requestDone = bodyMode === 0 || bodyMode === 3;
     const head = serializeRequestHead(method, path, authority, headers, contentLength, bodyMode);
     if (this.#requestDone) {
-      this.socket.write(head, 'latin1');
+      writeDirectLatin1(this.socket, head);
       return;
     }
     // A body follows: usually its first bytes are already here, so head and body leave together.
@@ -167,7 +169,7 @@ export class H1Connection implements UpstreamStream {
       s.uncork();
       return ok;
     }
-    return s.write(chunk);
+    return writeDirect(s, chunk);
   }
 
   end(): void {
@@ -269,10 +271,12 @@ export class H1Connection implements UpstreamStream {
       callback: (n: number, buf: Uint8Array) => {
         upstreamChunks.transient = true;
         upstreamChunks.kept = false;
+        beginEvent();
         try {
           target.c!.#onData((buf as Buffer).subarray(0, n));
         } finally {
           upstreamChunks.transient = false;
+          endEvent();
         }
         return true;
       },
@@ -460,7 +464,7 @@ export class H1Pool {
       while (idle.length > 0) {
         const c = idle.pop()!;
         if (!c.idle || c.socket.destroyed) continue;
-        c.attach(handler, performance.now() - c.idleSince > STALE_AFTER_IDLE_MS, false);
+        c.attach(handler, eventNow() - c.idleSince > STALE_AFTER_IDLE_MS, false);
         handler.onUpstreamConnected(c);
         return;
       }
@@ -487,7 +491,7 @@ export class H1Pool {
       c.destroy();
       return;
     }
-    c.idleSince = performance.now();
+    c.idleSince = eventNow();
     this.#idle.push(c);
   }
 

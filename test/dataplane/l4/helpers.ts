@@ -192,7 +192,8 @@ export class RecordingObserver implements DataPlaneObserver {
   opened: string[] = [];
   closed: string[] = [];
   onRequestEnd(r: AccessRecord): void {
-    this.records.push(r);
+    // The data plane reuses the record object after the call.
+    this.records.push({ ...r });
   }
   onConnectionOpen(l: string): void {
     this.opened.push(l);
