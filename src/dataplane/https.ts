@@ -6,7 +6,8 @@
 // certificates, then the address-less Gateways'), so a connection to one Gateway's address is never
 // answered with another Gateway's certificate for a name both cover. `selectContext` uses it when
 // the caller passes the connection's local address.
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { lazyTls } from './builtins.ts';
 import type { ListenerIR } from '../ir/types.ts';
 import { compileHostTable, type HostTable, lookupHost } from './router/hosts.ts';
 
@@ -68,7 +69,7 @@ export function compilePortTLS(listeners: ListenerIR[], addresses?: readonly (re
     if (alpn === null && t.alpn !== undefined && t.alpn.length > 0) alpn = t.alpn;
     if (t.clientValidation !== undefined) clientValidation.set(l.name, t.clientValidation.mode);
     for (const cert of t.certificates) {
-      const ctx = tls.createSecureContext({
+      const ctx = lazyTls().createSecureContext({
         cert: cert.certPem,
         key: cert.keyPem,
         minVersion: t.minVersion ?? 'TLSv1.2',

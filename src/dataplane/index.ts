@@ -2,7 +2,8 @@
 // TCP, TLS (passthrough and terminate) and UDP on the ports the IR names, and close gracefully.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { lazyTls } from './builtins.ts';
 import type http2 from 'node:http2';
 import type { ClusterIR, IR } from '../ir/types.ts';
 import { compileIR, listenersFor, type PortConfig, sniToL4 } from './config.ts';
@@ -226,7 +227,7 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
     let l4: L4Port | null = null;
     const t = config.tls;
     if (t !== null) {
-      server = secure = tls.createServer(
+      server = secure = lazyTls().createServer(
         {
           ...(t.fallbackPem ?? {}),
           ticketKeys,

@@ -2,7 +2,8 @@
 // Sockets reach this server already accepted (prior-knowledge preface detected by the HTTP/1.1
 // connection, or an h2c upgrade), so it never listens itself.
 import { randomBytes } from 'node:crypto';
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
+import { lazyHttp2 } from '../builtins.ts';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Downstream } from '../downstream.ts';
@@ -13,7 +14,9 @@ import { coarse, DEFAULT_TIMEOUTS, sweepInterval } from '../clock.ts';
 import { toH2Headers } from '../upstream/h2pool.ts';
 import { upstreamChunks } from '../upstream/handler.ts';
 
-const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_CANCEL } = http2.constants;
+// nghttp2 error codes (RFC 9113 §7), as node:http2.constants has them.
+const NGHTTP2_INTERNAL_ERROR = 0x2;
+const NGHTTP2_CANCEL = 0x8;
 /** Transient upstream chunks up to this size are copied rather than taken over. */
 const COPY_LIMIT = 16 * 1024;
 
@@ -301,7 +304,7 @@ class H2SessionConnection implements ServerConnection {
 
 export function createH2Server(port: PortState): http2.Http2Server {
   // enableConnectProtocol advertises RFC 8441 so HTTP/2 clients can open WebSockets on the session.
-  const server = http2.createServer({ maxSessionMemory: 64, settings: { enableConnectProtocol: true } });
+  const server = lazyHttp2().createServer({ maxSessionMemory: 64, settings: { enableConnectProtocol: true } });
   server.on('stream', (stream, headers) => {
     try {
       onStream(port, stream, headers);

@@ -15,7 +15,8 @@
 // it is reported with the verification result in `clientCert`.
 import crypto from 'node:crypto';
 import type net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { lazyTls } from '../builtins.ts';
 import type { CertificateIR, ListenerTLSIR } from '../../ir/types.ts';
 import { compileHostTable, type HostTable, lookupHost } from '../router/hosts.ts';
 
@@ -127,7 +128,7 @@ export function compileListenerTLS(t: ListenerTLSIR, options: ListenerTLSOptions
   const defaultGroup = defaultCertificates(t, types);
   const contextFor = (indices: number[]): tls.SecureContext => {
     try {
-      return tls.createSecureContext({
+      return lazyTls().createSecureContext({
         ...common,
         cert: indices.map((i) => t.certificates[i]!.certPem),
         key: indices.map((i) => t.certificates[i]!.keyPem),
@@ -231,7 +232,7 @@ function createHandshakeServer(
     opts.cert = defaultGroup.map((i) => t.certificates[i]!.certPem);
     opts.key = defaultGroup.map((i) => t.certificates[i]!.keyPem);
   }
-  return tls.createServer(opts);
+  return lazyTls().createServer(opts);
 }
 
 /** Index 0, plus the first certificate of each other key type that also names cert 0's first name. */

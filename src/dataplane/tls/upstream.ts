@@ -5,7 +5,8 @@
 // handshake fails verification) rather than silently falling back to the system roots.
 // Identity: when subjectAltNames are given the certificate must carry one of them (Hostname: DNS
 // match with wildcard rules; URI: exact); otherwise it must be valid for serverName.
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { lazyTls } from '../builtins.ts';
 import type { UpstreamTLSIR } from '../../ir/types.ts';
 
 export interface UpstreamTLS {
@@ -22,8 +23,8 @@ export interface UpstreamTarget {
 }
 
 export function compileUpstreamTLS(t: UpstreamTLSIR): UpstreamTLS {
-  const ca = t.useSystemCAs ? [...tls.rootCertificates, ...t.caPem] : t.caPem;
-  const secureContext = tls.createSecureContext({
+  const ca = t.useSystemCAs ? [...lazyTls().rootCertificates, ...t.caPem] : t.caPem;
+  const secureContext = lazyTls().createSecureContext({
     ca,
     cert: t.clientCertificate?.certPem,
     key: t.clientCertificate?.keyPem,
@@ -33,11 +34,11 @@ export function compileUpstreamTLS(t: UpstreamTLSIR): UpstreamTLS {
 
 export function identityCheck(t: UpstreamTLSIR): (host: string, cert: tls.PeerCertificate) => Error | undefined {
   return (_host, cert) => {
-    if (t.subjectAltNames.length === 0) return tls.checkServerIdentity(t.serverName, cert);
+    if (t.subjectAltNames.length === 0) return lazyTls().checkServerIdentity(t.serverName, cert);
     const sans = (cert.subjectaltname ?? '').split(',').map((s) => s.trim());
     for (const san of t.subjectAltNames) {
       if (san.type === 'URI' && sans.includes('URI:' + san.value)) return undefined;
-      if (san.type === 'Hostname' && tls.checkServerIdentity(san.value, cert) === undefined) return undefined;
+      if (san.type === 'Hostname' && lazyTls().checkServerIdentity(san.value, cert) === undefined) return undefined;
     }
     const err = new Error('upstream certificate matches none of the subjectAltNames') as NodeJS.ErrnoException;
     err.code = 'ERR_TLS_CERT_ALTNAME_INVALID';
@@ -59,7 +60,7 @@ export function connectUpstreamTLS(u: UpstreamTLS, target: UpstreamTarget, alpn?
     opts.host = target.host;
     opts.port = target.port;
   }
-  const socket = tls.connect(opts);
+  const socket = lazyTls().connect(opts);
   // Layer-4 proxying passes half-closes on; node:tls has no connect option for it.
   socket.allowHalfOpen = true;
   return socket;

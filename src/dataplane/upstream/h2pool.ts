@@ -1,13 +1,17 @@
 // HTTP/2 cleartext (h2c) upstreams: one multiplexed client session per endpoint, reopened when it
 // closes or receives GOAWAY. Each request is a stream adapted to the UpstreamStream contract.
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
+import { lazyHttp2 } from '../builtins.ts';
 import net from 'node:net';
 import { isHopOrFraming } from '../http1/serializer.ts';
 import type { UpstreamHandler, UpstreamStream } from './handler.ts';
 import type { EndpointAddress } from './pool.ts';
 import { tlsConnect } from './tls.ts';
 
-const { HTTP2_HEADER_STATUS } = http2.constants;
+const HTTP2_HEADER_STATUS = ':status';
+// nghttp2 values (RFC 9113 §6.1 END_STREAM flag, §7 CANCEL), as node:http2.constants has them.
+const NGHTTP2_FLAG_END_STREAM = 0x1;
+const NGHTTP2_CANCEL = 0x8;
 
 /** Flat header array → node:http2 header object (repeated names become arrays). */
 export function toH2Headers(headers: readonly string[], out: http2.OutgoingHttpHeaders): http2.OutgoingHttpHeaders {
@@ -89,7 +93,7 @@ class H2UpstreamStream implements UpstreamStream {
       const cl = rh['content-length'];
       const noBody = method === 'HEAD' || status === 204 || status === 304;
       // A HEADERS frame with END_STREAM (e.g. a gRPC trailers-only error) has no body at all.
-      const empty = noBody || (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+      const empty = noBody || (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
       handler.onUpstreamHead(status, '', fromH2Headers(rh), cl !== undefined ? Number(cl) : empty ? 0 : -1);
       // DATA frames arrive as later events: the head goes out now.
       if (this.#handler === handler) handler.onUpstreamFlush();
@@ -147,7 +151,7 @@ class H2UpstreamStream implements UpstreamStream {
   abort(): void {
     this.#handler = null;
     const req = this.#req;
-    if (req !== null && !req.destroyed) req.close(http2.constants.NGHTTP2_CANCEL);
+    if (req !== null && !req.destroyed) req.close(NGHTTP2_CANCEL);
   }
 }
 
@@ -171,7 +175,7 @@ export class H2Pool {
     const host = net.isIPv6(a.host) ? '[' + a.host + ']' : a.host;
     const authority = a.unixPath !== undefined ? 'localhost' : host + ':' + a.port;
     const t = a.tls;
-    const session = http2.connect((t !== undefined ? 'https://' : 'http://') + authority, {
+    const session = lazyHttp2().connect((t !== undefined ? 'https://' : 'http://') + authority, {
       createConnection: () => {
         if (t !== undefined) return tlsConnect(a, t, ['h2']);
         return a.unixPath !== undefined

@@ -1,12 +1,13 @@
 // Upstream TLS (BackendTLSPolicy): connection options from the IR, including the certificate
 // identity check against the configured subjectAltNames (or the SNI name when none are given).
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { lazyTls } from '../builtins.ts';
 import type { UpstreamTLSIR } from '../../ir/types.ts';
 import { identityCheck } from '../tls/upstream.ts';
 import type { EndpointAddress } from './pool.ts';
 
 export function tlsConnect(a: EndpointAddress, t: UpstreamTLSIR, alpn: string[]): tls.TLSSocket {
-  const ca = t.useSystemCAs ? [...tls.rootCertificates, ...t.caPem] : t.caPem;
+  const ca = t.useSystemCAs ? [...lazyTls().rootCertificates, ...t.caPem] : t.caPem;
   const opts: tls.ConnectionOptions = {
     servername: t.serverName,
     // Always an explicit list: an empty one trusts nothing (a BackendTLSPolicy without a usable CA
@@ -25,5 +26,5 @@ export function tlsConnect(a: EndpointAddress, t: UpstreamTLSIR, alpn: string[])
     opts.host = a.host;
     opts.port = a.port;
   }
-  return tls.connect(opts);
+  return lazyTls().connect(opts);
 }
