@@ -88,6 +88,8 @@ before(async () => {
       '2',
       '--access-log',
       'json',
+      '--log-level',
+      'debug',
     ],
   });
   await waitFor('ready', async () => (await fetch(`${serve.admin}/readyz`)).status === 200);
@@ -163,6 +165,18 @@ test('a change reaches every worker: all report the new version and no connectio
   });
   assert.equal((await getJson(`${serve.admin}/config_dump`)).version, version);
   for (const r of await fresh(20)) assert.deepEqual(r, { status: 200, config: 'two' });
+  // Workers holding the previous configuration got only the difference from it.
+  const sent = serve.logs.filter((l) => l.msg === 'configuration sent to worker' && l.version === version);
+  assert.deepEqual(sent.map((l) => [l.worker, l.form]).sort(), [
+    [1, 'delta'],
+    [2, 'delta'],
+  ]);
+  const full = serve.logs.find((l) => l.msg === 'configuration sent to worker' && l.form === 'full');
+  assert.ok(full, 'the first configuration went whole');
+  assert.ok(
+    sent.every((l) => (l.chars as number) < (full.chars as number) / 10),
+    JSON.stringify(sent),
+  );
 });
 
 test('a worker killed is replaced and serves the current version; traffic goes on meanwhile', async () => {
@@ -191,6 +205,31 @@ test('a worker killed is replaced and serves the current version; traffic goes o
   }
   // Both original workers were killed one after the other: only replacements serve now.
   for (const r of await fresh(10)) assert.deepEqual(r, { status: 200, config: 'two' });
+  // A replacement got the whole configuration; the next change reaches it as a delta from that.
+  const sentTo = (v: string) => serve.logs.filter((l) => l.msg === 'configuration sent to worker' && l.version === v);
+  assert.deepEqual(
+    sentTo(version)
+      .filter((l) => l.form === 'full')
+      .map((l) => l.worker)
+      .sort(),
+    [1, 2],
+  );
+  await writeAtomic(join(dir, 'route.yaml'), route('three'));
+  const next = await waitFor('next version on every worker', async () => {
+    const list = await workers();
+    const v = list[0]!.version;
+    return v !== version && list.every((w) => w.version === v && w.state === 'serving') ? (v ?? undefined) : undefined;
+  });
+  assert.deepEqual(
+    sentTo(next)
+      .map((l) => [l.worker, l.form])
+      .sort(),
+    [
+      [1, 'delta'],
+      [2, 'delta'],
+    ],
+  );
+  for (const r of await fresh(10)) assert.deepEqual(r, { status: 200, config: 'three' });
   assert.ok(serve.logs.some((l) => l.msg === 'worker exited; restarting it' && l.signal === 'SIGKILL'));
 });
 
@@ -201,7 +240,7 @@ test('a hung worker does not hold a change back: the others switch, it is killed
   process.kill(hung!.pid!, 'SIGSTOP');
   try {
     const started = Date.now();
-    await writeAtomic(join(dir, 'route.yaml'), route('three'));
+    await writeAtomic(join(dir, 'route.yaml'), route('four'));
     const replaced = await waitFor(
       'hung worker replaced',
       async () => {
@@ -216,7 +255,7 @@ test('a hung worker does not hold a change back: the others switch, it is killed
     const version = (await getJson(`${serve.admin}/config_dump`)).version;
     assert.equal(replaced.version, version);
     assert.equal((await workers()).find((x) => x.id === other!.id)!.version, version);
-    for (const r of await fresh(10)) assert.deepEqual(r, { status: 200, config: 'three' });
+    for (const r of await fresh(10)) assert.deepEqual(r, { status: 200, config: 'four' });
     assert.ok(serve.logs.some((l) => l.msg === 'worker hung; killing it' && l.worker === hung!.id));
   } finally {
     try {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { ApplyResult, ListenerError } from '../../dataplane/index.ts';
 import type { IR } from '../../ir/types.ts';
 import type { Logger } from '../loop.ts';
+import { textDelta } from './delta.ts';
 import type { FromWorker, MetricsJSON, ToWorker, WorkerInit } from './protocol.ts';
 
 export interface WorkerPoolOptions {
@@ -52,6 +53,8 @@ interface Slot {
   started: boolean;
   state: WorkerInfo['state'];
   version: string | null;
+  /** The configuration text this worker last applied (the base of the next delta), null: none. */
+  applied: { version: string; text: string } | null;
   restarts: number;
   startedAt: number;
   backoff: number;
@@ -92,6 +95,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       started: false,
       state: 'starting',
       version: null,
+      applied: null,
       restarts: 0,
       startedAt: 0,
       backoff: restart.initial,
@@ -161,6 +165,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     slot.state = 'starting';
     slot.started = false;
     slot.version = null;
+    slot.applied = null;
     slot.startedAt = Date.now();
     const child = fork(WORKER_MODULE, [], {
       serialization: 'advanced',
@@ -223,7 +228,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       return;
     }
     const { json, version } = current;
-    const m = await request(slot, { type: 'apply', seq: ++seq, version, ir: json }, 'applied');
+    const m = await request(slot, applyMessage(slot, ++seq, version, json), 'applied');
     if (m?.type !== 'applied') return;
     if (m.error !== undefined) {
       logger.error({ worker: slot.id, version, err: m.error }, 'restarted worker cannot apply the configuration');
@@ -231,7 +236,19 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     }
     slot.state = 'serving';
     slot.version = m.result!.version;
+    slot.applied = { version, text: json };
     logger.info({ worker: slot.id, workerPid: slot.child?.pid, version }, 'worker serving');
+  }
+
+  /** An apply message for `slot`: a delta from what it holds when that is smaller, else the whole. */
+  function applyMessage(slot: Slot, s: number, version: string, json: string): ToWorker & { seq: number } {
+    const held = slot.applied;
+    const delta = held === null ? null : textDelta(held.version, held.text, json);
+    logger.debug(
+      { worker: slot.id, version, form: delta === null ? 'full' : 'delta', chars: delta?.middle.length ?? json.length },
+      'configuration sent to worker',
+    );
+    return delta === null ? { type: 'apply', seq: s, version, ir: json } : { type: 'apply', seq: s, version, delta };
   }
 
   async function swap(ir: IR, version: string): Promise<ApplyResult> {
@@ -240,7 +257,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     // Workers still starting are included: they have no configuration to lose.
     const live = slots.filter((slot) => slot.child !== null && slot.started);
     const replies = await Promise.all(
-      live.map((slot) => request(slot, { type: 'apply', seq: s, version, ir: json }, 'applied')),
+      live.map((slot) => request(slot, applyMessage(slot, s, version, json), 'applied')),
     );
     const errors = new Map<string, ListenerError>();
     const failed: { slot: Slot; error: string }[] = [];
@@ -255,6 +272,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       applied++;
       slot.state = 'serving';
       slot.version = m.result!.version;
+      slot.applied = { version, text: json };
       for (const e of m.result!.errors) errors.set(`${e.port}\0${e.listener}\0${e.code}`, e);
     });
     // Compiling is deterministic: normally every worker applies a version or none does, and then

@@ -1,7 +1,7 @@
 // Messages between the serve process (the primary: files, translator, admin server) and its data
 // plane worker processes, over the IPC channel of child_process.fork with 'advanced'
 // serialization (structured clone; the IR travels as one JSON string, serialised once for all
-// workers).
+// workers, or as a delta from the one the worker holds: delta.ts).
 //
 // A new configuration goes to every worker at once; each parses, compiles and switches to it as
 // soon as it has compiled it (the data plane swaps atomically per port), so workers switch within
@@ -14,6 +14,7 @@
 import type { Registry } from 'prom-client';
 import type { ApplyResult } from '../../dataplane/index.ts';
 import type { AccessLogFormat } from '../../observe/accesslog.ts';
+import type { TextDelta } from './delta.ts';
 
 export interface WorkerInit {
   /** 1-based, stable across restarts of the same slot; shown in logs and /status. */
@@ -27,7 +28,9 @@ export interface WorkerInit {
 
 export type ToWorker =
   | { type: 'init'; init: WorkerInit }
-  | { type: 'apply'; seq: number; version: string; ir: string }
+  /** The IR as JSON (`ir`), or as a delta from the version the worker last applied (delta.ts). */
+  | { type: 'apply'; seq: number; version: string; ir: string; delta?: never }
+  | { type: 'apply'; seq: number; version: string; ir?: never; delta: TextDelta }
   | { type: 'metrics'; seq: number }
   | { type: 'listening'; seq: number }
   | { type: 'close'; seq: number; graceMs: number };

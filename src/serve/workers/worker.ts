@@ -7,6 +7,7 @@ import { createDataPlane } from '../../dataplane/index.ts';
 import type { IR } from '../../ir/types.ts';
 import { createAccessLog } from '../../observe/accesslog.ts';
 import { observeWith } from '../../observe/combine.ts';
+import { applyTextDelta } from './delta.ts';
 import { createLineLogger } from './log.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import type { FromWorker, MetricsJSON, ToWorker, WorkerInit } from './protocol.ts';
@@ -37,6 +38,8 @@ function run(init: WorkerInit): void {
     },
   });
   let closing = false;
+  /** The configuration text last applied: the base of the next delta (delta.ts). */
+  let held: { version: string; text: string } | null = null;
 
   const close = async (graceMs: number): Promise<void> => {
     if (closing) return;
@@ -49,14 +52,19 @@ function run(init: WorkerInit): void {
     switch (m.type) {
       case 'apply': {
         let ir: IR;
+        let text: string;
         try {
-          ir = JSON.parse(m.ir) as IR;
+          text = m.delta === undefined ? m.ir : applyTextDelta(held, m.delta);
+          ir = JSON.parse(text) as IR;
         } catch (err) {
           send({ type: 'applied', seq: m.seq, error: (err as Error).message });
           return;
         }
         dataPlane.apply(ir, m.version).then(
-          (result) => send({ type: 'applied', seq: m.seq, result }),
+          (result) => {
+            held = { version: m.version, text };
+            send({ type: 'applied', seq: m.seq, result });
+          },
           (err: Error) => send({ type: 'applied', seq: m.seq, error: err.message }),
         );
         return;
