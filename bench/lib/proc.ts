@@ -252,6 +252,36 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/**
+ * Private_Clean + Private_Dirty in bytes (0 if the process is gone): the memory only this process
+ * holds, which exiting would free. RSS also counts pages shared with other processes, such as the
+ * node executable's code that every worker and the primary map from the same file.
+ */
+export function privateBytes(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    let kb = 0;
+    for (const m of text.matchAll(/^Private_(?:Clean|Dirty):\s+(\d+) kB/gm)) kb += Number(m[1]);
+    return kb * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** RSS and private memory (MiB) of the process with the largest RSS among `pids`. */
+export function largestWorker(pids: number[]): { rssWorkerMiB: number; privateWorkerMiB: number } {
+  let best = 0;
+  let pid = -1;
+  for (const p of pids) {
+    const r = rssBytes(p);
+    if (r > best) {
+      best = r;
+      pid = p;
+    }
+  }
+  return { rssWorkerMiB: best / 1048576, privateWorkerMiB: pid < 0 ? 0 : privateBytes(pid) / 1048576 };
+}
+
 /** Output (stdout then stderr) of a command, or null when it cannot run (for version strings). */
 export function commandOutput(command: string, args: string[]): string | null {
   const r = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { percentile } from './load.ts';
 import { gatewayManifests, routeManifest, routeName, startPortunus, workerPids } from './portunus.ts';
-import { exitReason, freePort, processTree, rssBytes, sleep, waitFor } from './proc.ts';
+import { exitReason, freePort, largestWorker, processTree, rssBytes, sleep, waitFor } from './proc.ts';
 import type { RunContext } from './types.ts';
 
 export interface ReloadOptions {
@@ -54,6 +54,8 @@ export interface ReloadResult {
   rssMiB: number;
   /** The largest worker process (per-worker footprint with this many routes), MiB. */
   rssWorkerMiB: number;
+  /** Private memory of that worker (proc.ts privateBytes), MiB. */
+  privateWorkerMiB?: number;
   processes: number;
 }
 
@@ -170,7 +172,7 @@ export async function measureReload(ctx: RunContext, o: ReloadOptions): Promise<
       reconciles: reconcileMs.length,
       reconcileP50Ms: reconcileSorted.length ? percentile(reconcileSorted, 0.5) : null,
       rssMiB: rssEach.reduce((a, b) => a + b, 0) / 1048576,
-      rssWorkerMiB: Math.max(0, ...workerPids(p.started.pid).map(rssBytes)) / 1048576,
+      ...largestWorker(workerPids(p.started.pid)),
       processes: rssEach.filter((b) => b > 0).length,
     };
   } finally {

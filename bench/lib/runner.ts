@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type LoadResult, runLoad, type TlsCounts } from './load.ts';
 import { probe } from './probe.ts';
-import { machineBusySeconds, rssBytes, selfAndReapedCpuSeconds, treeCpuSeconds } from './proc.ts';
+import { largestWorker, machineBusySeconds, rssBytes, selfAndReapedCpuSeconds, treeCpuSeconds } from './proc.ts';
 import type { ProxyDriver, RunContext, RunningProxy, Scenario } from './types.ts';
 
 export interface Row {
@@ -23,6 +23,8 @@ export interface Row {
   rssMiB: number | null;
   /** The largest worker process (a worker's own footprint; the proxy itself when it has no workers). */
   rssWorkerMiB: number | null;
+  /** Private memory (proc.ts privateBytes) of the process RSS/worker names. */
+  privateWorkerMiB?: number | null;
   /** How many processes rssMiB sums (primary and workers). */
   processes: number | null;
   requests: number | null;
@@ -57,6 +59,7 @@ function emptyRow(scenario: Scenario, driver: ProxyDriver, status: Row['status']
     cpuSecondsPer100k: null,
     rssMiB: null,
     rssWorkerMiB: null,
+    privateWorkerMiB: null,
     processes: null,
     requests: null,
     othersCpuPct: null,
@@ -123,7 +126,7 @@ export async function measure(
       p99Ms: r.p99Ms,
       cpuSecondsPer100k: r.requests > 0 ? ((cpu1 - cpu0) / r.requests) * 100_000 : null,
       rssMiB: rss / 1048576,
-      rssWorkerMiB: Math.max(0, ...(proxy.workerPids?.() ?? proxy.rssPids()).map(rssBytes)) / 1048576,
+      ...largestWorker(proxy.workerPids?.() ?? proxy.rssPids()),
       processes: rssEach.filter((b) => b > 0).length,
       requests: r.requests,
       othersCpuPct: Math.max(0, (others / wall) * 100),
