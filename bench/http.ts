@@ -2,7 +2,7 @@
 //
 //   node bench/http.ts [--duration 10s] [--warmup 2s] [--rounds 1] [--only portunus,nginx]
 //                      [--scenarios get-keepalive,reload | all] [--reload-routes 1000]
-//                      [--reload-iterations 50] [--reload-debounce default,0] [--reload-write inplace]
+//                      [--reload-iterations 200] [--reload-debounce default,0] [--reload-write inplace]
 //                      [--json bench/results/http-latest.json | none] [--markdown] [--keep]
 //
 // One upstream nginx (20-byte body, 100 KiB file, 1 MiB POSTs) serves every proxy. Each proxy
@@ -42,7 +42,7 @@ const HELP = `Usage: node bench/http.ts [options]
   --scenarios LIST       ${ALL_SCENARIOS.join(',')} or all (default ${DEFAULT_SCENARIOS.join(',')})
 ${COMMON_HELP}
   --reload-routes N      HTTPRoutes loaded for the reload test (default 1000)
-  --reload-iterations N  route changes timed (default 50)
+  --reload-iterations N  route changes timed (default 200: with 50, the p99 is the maximum)
   --reload-debounce LIST serve --reload-debounce values, 'default' for serve's own (default: default,0)
   --reload-write LIST    inplace (rewrite the file) and/or rename (write a dot-file, rename it over)
                          (default inplace)
@@ -53,7 +53,7 @@ function options() {
     options: {
       ...commonOptionSpecs('bench/results/http-latest.json'),
       'reload-routes': { type: 'string', default: '1000' },
-      'reload-iterations': { type: 'string', default: '50' },
+      'reload-iterations': { type: 'string', default: '200' },
       'reload-debounce': { type: 'string', default: 'default,0' },
       'reload-write': { type: 'string', default: 'inplace' },
     },
