@@ -29,7 +29,7 @@ import {
 } from './lib/cli.ts';
 import { directDriver, haproxyDriver, nginxDriver } from './lib/peers.ts';
 import { portunusDriver, workersNote } from './lib/portunus.ts';
-import { measureReload, RELOAD_WRITES, type ReloadResult, type ReloadWrite } from './lib/reload.ts';
+import { measureReload, medianReloadRound, RELOAD_WRITES, type ReloadResult, type ReloadWrite } from './lib/reload.ts';
 import { memoryTable, RELOAD_TARGET_P99_MS, type ResultsDoc, reloadTable, scenarioTable } from './lib/report.ts';
 import { runScenarios, type ScenarioResult } from './lib/runner.ts';
 import { ALL_SCENARIOS, DEFAULT_SCENARIOS, RELOAD, SCENARIOS } from './lib/scenarios.ts';
@@ -43,6 +43,8 @@ const HELP = `Usage: node bench/http.ts [options]
 ${COMMON_HELP}
   --reload-routes N      HTTPRoutes loaded for the reload test (default 1000)
   --reload-iterations N  route changes timed (default 200: with 50, the p99 is the maximum)
+  --reload-rounds N      measure each reload setup N times (a fresh serve each) and report the
+                         round with the median p99; every round's p99 is shown (default 1)
   --reload-debounce LIST serve --reload-debounce values, 'default' for serve's own (default: default,0)
   --reload-write LIST    inplace (rewrite the file) and/or rename (write a dot-file, rename it over)
                          (default inplace)
@@ -54,6 +56,7 @@ function options() {
       ...commonOptionSpecs('bench/results/http-latest.json'),
       'reload-routes': { type: 'string', default: '1000' },
       'reload-iterations': { type: 'string', default: '200' },
+      'reload-rounds': { type: 'string', default: '1' },
       'reload-debounce': { type: 'string', default: 'default,0' },
       'reload-write': { type: 'string', default: 'inplace' },
     },
@@ -74,6 +77,7 @@ function options() {
     writes,
     reloadRoutes: parsePositive(values['reload-routes'], 'reload-routes'),
     reloadIterations: parsePositive(values['reload-iterations'], 'reload-iterations'),
+    reloadRounds: parsePositive(values['reload-rounds'], 'reload-rounds'),
     debounces,
   };
 }
@@ -108,11 +112,16 @@ async function main(): Promise<void> {
             `bench: reload, ${o.reloadRoutes} routes, ${write} writes, debounce ${debounceMs ?? 'serve default'} ...`,
           );
           const spec = { routes: o.reloadRoutes, iterations: o.reloadIterations, debounceMs, write };
-          try {
-            reload.push(await measureReload(ctx, spec));
-          } catch (err) {
-            log(`bench: reload measurement failed: ${(err as Error).message}`);
+          const rounds: ReloadResult[] = [];
+          for (let round = 1; round <= o.reloadRounds; round++) {
+            try {
+              rounds.push(await measureReload(ctx, spec));
+            } catch (err) {
+              log(`bench: reload measurement failed: ${(err as Error).message}`);
+            }
           }
+          const median = medianReloadRound(rounds);
+          if (median !== null) reload.push(median);
         }
       }
       if (reload.length) output.push(reloadTable(reload));

@@ -57,6 +57,20 @@ export interface ReloadResult {
   /** Private memory of that worker (proc.ts privateBytes), MiB. */
   privateWorkerMiB?: number;
   processes: number;
+  /** With --reload-rounds: every round's p99 in measurement order (this result is the median one). */
+  roundsP99Ms?: (number | null)[];
+}
+
+/**
+ * The round with the median p99 (the lower middle for an even count), carrying every round's p99;
+ * a round with timeouts sorts last. null when no round finished.
+ */
+export function medianReloadRound(rounds: ReloadResult[]): ReloadResult | null {
+  if (rounds.length === 0) return null;
+  const key = (r: ReloadResult) => (r.timeouts > 0 || r.p99Ms === null ? Number.POSITIVE_INFINITY : r.p99Ms);
+  const sorted = [...rounds].sort((a, b) => key(a) - key(b));
+  const chosen = sorted[(sorted.length - 1) >> 1]!;
+  return rounds.length === 1 ? chosen : { ...chosen, roundsP99Ms: rounds.map((r) => r.p99Ms) };
 }
 
 const HEADER = 'x-bench-generation';

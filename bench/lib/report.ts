@@ -123,6 +123,7 @@ const RELOAD_HEAD = [
   'p50 ms',
   'p99 ms',
   'max ms',
+  'p99 each round',
   'timeouts',
   'reloads',
   'reload p50 ms',
@@ -142,6 +143,7 @@ function reloadCells(r: ReloadResult): string[] {
     fmt(r.p50Ms, 1),
     fmt(r.p99Ms, 1),
     fmt(r.maxMs, 1),
+    r.roundsP99Ms ? r.roundsP99Ms.map((v) => fmt(v, 1)).join(' / ') : '-',
     String(r.timeouts),
     String(r.reconciles),
     fmt(r.reconcileP50Ms, 0),
@@ -153,7 +155,8 @@ function reloadCells(r: ReloadResult): string[] {
 }
 
 const RELOAD_LEGEND =
-  'p50/p99/max: file write -> first response with the new config. reloads: configurations serve applied ' +
+  'p50/p99/max: file write -> first response with the new config; with --reload-rounds, of the round with ' +
+  'the median p99, every round listed under p99 each round. reloads: configurations serve applied ' +
   "after startup; reload p50: serve's own read+translate+apply time for one (from its log). serve runs " +
   'with its default worker count here.';
 
