@@ -109,8 +109,10 @@ test('two worker processes serve one version; the primary holds no listener', as
     assert.equal(w.state, 'serving');
     assert.equal(w.version, version);
     assert.ok(w.pid !== null && w.pid !== serve.child.pid && alive(w.pid));
-    // A small young generation keeps worker memory flat across reloads.
-    assert.match(readFileSync(`/proc/${w.pid}/cmdline`, 'utf8'), /--max-semi-space-size=8\0/);
+    // A small young generation and one V8 helper thread keep worker memory flat across reloads.
+    const cmdline = readFileSync(`/proc/${w.pid}/cmdline`, 'utf8');
+    assert.match(cmdline, /--max-semi-space-size=4\0/);
+    assert.match(cmdline, /--v8-pool-size=1\0/);
   }
   const status = await getJson(`${serve.admin}/status`);
   assert.deepEqual(

@@ -72,8 +72,16 @@ const WORKER_MODULE = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts'
  * (1,000 HTTPRoutes, 200 changes, quiet machine, p99 / RSS per worker after): no cap 47-55 ms /
  * 145-151 MiB; 8 MiB 50-55 ms / 117-121 MiB; 4 MiB 55-64 ms / 114-119 MiB. Proxying costs the
  * same CPU per request with any of them (wrk -c50, side by side).
+ * Since workers receive configuration deltas, reloads allocate less: with the delta path, 4 MiB and
+ * one V8 helper thread (--v8-pool-size=1; Node's default 4 threads each keep a malloc arena)
+ * against 8 MiB and the default pool, same machine one after the other (npm run bench:http --
+ * --only portunus --scenarios get-keepalive,regex-1000,reload --reload-debounce default
+ * --reload-rounds 3): reload p99 39.7 vs 41.7 ms, RSS per worker 83.0 vs 88.5 MiB after the
+ * regex-1000 load and 98.4 vs 118.5 MiB after 200 changes; CPU per request the same within noise
+ * (interleaved wrk -c50 runs, 2.02-2.04 vs 2.06-2.17 s per 100k on a busy machine); h2c through
+ * h2load -c10 -m5, which allocates more per request, 1-5% more CPU and 1% fewer requests/s.
  */
-const WORKER_V8_FLAGS = ['--max-semi-space-size=8'];
+const WORKER_V8_FLAGS = ['--max-semi-space-size=4', '--v8-pool-size=1'];
 /** A worker that lived this long before dying is restarted without backoff from earlier crashes. */
 const STABLE_MS = 10_000;
 /** Starting a process and loading the data plane; generous for slow disks and busy machines. */
