@@ -61,7 +61,9 @@ export function installCleanupHandlers(onSignal?: () => void): void {
  * logFile. Rejects if the command cannot be spawned.
  */
 export function startProcess(name: string, command: string, args: string[], logFile: string): Promise<Started> {
-  const fd = openSync(logFile, 'a');
+  // Truncated: readers of the log (the reload benchmark counts its "configuration applied" lines)
+  // must see this run only, not earlier rounds that started a process under the same name.
+  const fd = openSync(logFile, 'w');
   const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd] });
   return new Promise((resolve, reject) => {
     child.once('error', (err) => reject(new Error(`${name}: cannot start ${command}: ${err.message}`)));

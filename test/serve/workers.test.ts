@@ -109,10 +109,12 @@ test('two worker processes serve one version; the primary holds no listener', as
     assert.equal(w.state, 'serving');
     assert.equal(w.version, version);
     assert.ok(w.pid !== null && w.pid !== serve.child.pid && alive(w.pid));
-    // A small young generation and one V8 helper thread keep worker memory flat across reloads.
+    // A small young generation, one V8 helper thread and no mid-tier (Maglev) compiler keep worker
+    // memory low and flat across reloads.
     const cmdline = readFileSync(`/proc/${w.pid}/cmdline`, 'utf8');
     assert.match(cmdline, /--max-semi-space-size=4\0/);
     assert.match(cmdline, /--v8-pool-size=1\0/);
+    assert.match(cmdline, /--no-maglev\0/);
   }
   const status = await getJson(`${serve.admin}/status`);
   assert.deepEqual(
