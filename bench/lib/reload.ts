@@ -57,9 +57,20 @@ export interface ReloadResult {
   /** Private memory of that worker (proc.ts privateBytes), MiB. */
   privateWorkerMiB?: number;
   processes: number;
+  /**
+   * The same memory figures QUIET_MEASURE_MS after the last change: serve's workers give back what
+   * a burst of changes left behind once changes stop (src/serve/workers/compact.ts).
+   */
+  quiet?: { afterMs: number; rssMiB: number; rssWorkerMiB: number; privateWorkerMiB?: number };
   /** With --reload-rounds: every round's p99 in measurement order (this result is the median one). */
   roundsP99Ms?: (number | null)[];
 }
+
+/**
+ * How long after the last change memory is measured again: serve's workers compact 5 s after the
+ * last configuration they received (QUIET_MS in src/serve/workers/compact.ts), plus margin.
+ */
+export const QUIET_MEASURE_MS = 7_000;
 
 /**
  * The round with the median p99 (the lower middle for an even count), carrying every round's p99;
@@ -171,6 +182,14 @@ export async function measureReload(ctx: RunContext, o: ReloadOptions): Promise<
     const reconcileMs = appliedDurations(readFileSync(p.started.logFile, 'utf8')).slice(1);
     const reconcileSorted = Float64Array.from(reconcileMs).sort();
     const rssEach = processTree(p.started.pid).map(rssBytes);
+    const worker = largestWorker(workerPids(p.started.pid));
+    await sleep(QUIET_MEASURE_MS);
+    const quietEach = processTree(p.started.pid).map(rssBytes);
+    const quiet = {
+      afterMs: QUIET_MEASURE_MS,
+      rssMiB: quietEach.reduce((a, b) => a + b, 0) / 1048576,
+      ...largestWorker(workerPids(p.started.pid)),
+    };
     return {
       routes: o.routes,
       iterations: o.iterations,
@@ -186,8 +205,9 @@ export async function measureReload(ctx: RunContext, o: ReloadOptions): Promise<
       reconciles: reconcileMs.length,
       reconcileP50Ms: reconcileSorted.length ? percentile(reconcileSorted, 0.5) : null,
       rssMiB: rssEach.reduce((a, b) => a + b, 0) / 1048576,
-      ...largestWorker(workerPids(p.started.pid)),
+      ...worker,
       processes: rssEach.filter((b) => b > 0).length,
+      quiet,
     };
   } finally {
     agent.destroy();

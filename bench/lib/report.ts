@@ -196,6 +196,15 @@ function memoryRows(doc: Pick<ResultsDoc, 'scenarios' | 'reload'>): MemoryRow[] 
       rssWorkerMiB: r.rssWorkerMiB ?? null,
       privateWorkerMiB: r.privateWorkerMiB ?? null,
     });
+    const q = r.quiet;
+    if (q === undefined) continue;
+    out.push({
+      setup: `${setup}, then ${q.afterMs / 1000} s without one`,
+      processes: r.processes ?? null,
+      rssMiB: q.rssMiB,
+      rssWorkerMiB: q.rssWorkerMiB,
+      privateWorkerMiB: q.privateWorkerMiB ?? null,
+    });
   }
   return out;
 }

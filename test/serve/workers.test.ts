@@ -115,6 +115,7 @@ test('two worker processes serve one version; the primary holds no listener', as
     assert.match(cmdline, /--max-semi-space-size=4\0/);
     assert.match(cmdline, /--v8-pool-size=1\0/);
     assert.match(cmdline, /--no-maglev\0/);
+    assert.match(cmdline, /--expose-gc\0/);
   }
   const status = await getJson(`${serve.admin}/status`);
   assert.deepEqual(
@@ -267,6 +268,19 @@ test('a hung worker does not hold a change back: the others switch, it is killed
     } catch {
       // already gone
     }
+  }
+});
+
+test('once configuration changes stop, each worker compacts its memory (gc exposed to it)', async () => {
+  const list = await workers();
+  const compacted = (id: number) =>
+    serve.logs.find((l) => l.worker === id && l.msg === 'memory compacted after configuration changes');
+  // The last change above was applied a few seconds ago; a worker compacts 5 s after its last one.
+  for (const w of list) await waitFor(`worker ${w.id} compacts`, () => compacted(w.id) !== undefined, 15_000);
+  for (const w of list) {
+    const line = compacted(w.id) as { pauseMs: number; rssBeforeMiB: number; rssAfterMiB: number };
+    assert.ok(line.pauseMs >= 0 && line.rssBeforeMiB > 0, JSON.stringify(line));
+    assert.ok(line.rssAfterMiB <= line.rssBeforeMiB, JSON.stringify(line));
   }
 });
 

@@ -89,8 +89,10 @@ const WORKER_MODULE = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts'
  * the first 2 s of full load after start 5.3-6.3 vs 4.3-7.2 ms.
  * Moving those compiles to the main thread instead (--no-concurrent-recompilation) saved as much
  * but tripled that warm-up p99 (19-22 ms).
+ * --expose-gc lets a worker compact its heap once a burst of configuration changes is over
+ * (compact.ts).
  */
-const WORKER_V8_FLAGS = ['--max-semi-space-size=4', '--v8-pool-size=1', '--no-maglev'];
+const WORKER_V8_FLAGS = ['--max-semi-space-size=4', '--v8-pool-size=1', '--no-maglev', '--expose-gc'];
 /** A worker that lived this long before dying is restarted without backoff from earlier crashes. */
 const STABLE_MS = 10_000;
 /** Starting a process and loading the data plane; generous for slow disks and busy machines. */

@@ -7,6 +7,7 @@ import { createDataPlane } from '../../dataplane/index.ts';
 import type { IR } from '../../ir/types.ts';
 import { createAccessLog } from '../../observe/accesslog.ts';
 import { observeWith } from '../../observe/combine.ts';
+import { afterReloadCompaction } from './compact.ts';
 import { applyTextDelta } from './delta.ts';
 import { createLineLogger } from './log.ts';
 import { createWorkerMetrics } from './metrics.ts';
@@ -38,12 +39,17 @@ function run(init: WorkerInit): void {
     },
   });
   let closing = false;
+  const compaction = afterReloadCompaction(
+    (globalThis as { gc?: Parameters<typeof afterReloadCompaction>[0] }).gc,
+    logger.child({ component: 'memory' }),
+  );
   /** The configuration text last applied: the base of the next delta (delta.ts). */
   let held: { version: string; text: string } | null = null;
 
   const close = async (graceMs: number): Promise<void> => {
     if (closing) return;
     closing = true;
+    compaction.cancel();
     await dataPlane.close({ graceMs });
     accessLog.flush();
   };
@@ -64,6 +70,7 @@ function run(init: WorkerInit): void {
           (result) => {
             held = { version: m.version, text };
             send({ type: 'applied', seq: m.seq, result });
+            compaction.applied();
           },
           (err: Error) => send({ type: 'applied', seq: m.seq, error: err.message }),
         );
