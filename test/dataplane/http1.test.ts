@@ -392,3 +392,54 @@ test('a streaming response head reaches the client before its (late) body', asyn
   await dp2.close({ graceMs: 50 });
   await s.close();
 });
+
+/** A raw client that never closes its own side: what it read by the time the server's FIN arrived. */
+function readUntilServerFin(p: number, data: string): Promise<{ text: string; socket: net.Socket }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port: p, host: '127.0.0.1', allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('end', () => resolve({ text: Buffer.concat(chunks).toString('latin1'), socket }));
+    socket.write(data);
+  });
+}
+
+async function until(what: string, check: () => boolean, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('Connection: close from the client closes outright once the response is out; a close the proxy decides waits for the client', async () => {
+  const o = new RecordingObserver();
+  const p2 = await freePort();
+  const dp2 = createDataPlane({ bindAddress: '127.0.0.1', observer: o });
+  await dp2.apply(simpleIR(p2, [route({ action: forward('a') })], [cluster('a', [echo.port])]), 'v1');
+  try {
+    // The client declared this its last request: the whole response arrives, then the proxy's
+    // side is gone (its connection count drops) although the client still holds its own side open.
+    const a = await readUntilServerFin(p2, 'GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const [head, body] = a.text.split('\r\n\r\n') as [string, string];
+    assert.match(head, /^HTTP\/1\.1 200 /);
+    assert.match(head, /\r\nconnection: close/);
+    assert.equal(body.length, Number(/\r\ncontent-length: (\d+)/.exec(head)![1]));
+    assert.equal(JSON.parse(body).path, '/x');
+    await until('the proxy to close its connection', () => o.closed === 1);
+    a.socket.destroy();
+
+    // HTTP/1.0 with keep-alive, answered close-delimited: the proxy ends the connection itself, so
+    // it half-closes and waits for the client (which may still be sending) before closing.
+    const b = await readUntilServerFin(p2, 'GET /chunked HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+    assert.match(b.text, /^HTTP\/1\.1 200 /);
+    assert.ok(b.text.endsWith('\r\n\r\npart1-part2'), b.text);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(o.closed, 1, 'still open on the proxy side until the client closes');
+    b.socket.end();
+    await until('the proxy to close after the client', () => o.closed === 2);
+  } finally {
+    await dp2.close({ graceMs: 50 });
+  }
+});
