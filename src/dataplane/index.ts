@@ -205,6 +205,7 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       timeouts,
       connections: new Set(),
       draining: false,
+      localAddress: net.isIPv4(bindAddress) && bindAddress !== '0.0.0.0' ? bindAddress : null,
       h2Handoff(socket) {
         let h2 = bound.h2;
         if (h2 === null) {

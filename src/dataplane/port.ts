@@ -20,6 +20,11 @@ export interface PortState {
   readonly ctx: ExchangeContext;
   readonly connections: Set<ServerConnection>;
   draining: boolean;
+  /**
+   * The address every connection on this port arrives at when the port is bound to one IPv4
+   * address (not a wildcard): connections take it from here instead of a getsockname() each.
+   */
+  readonly localAddress?: string | null;
   /** Hands a socket that starts with the HTTP/2 preface (already read bytes unshifted) to HTTP/2. */
   h2Handoff(socket: Socket, conn: ServerConnection | null): void;
   /** HTTP/1.1 request limits (DataPlaneOptions.http1); defaults when absent. */

@@ -3,6 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { createDataPlane } from '../../src/dataplane/index.ts';
+import type { IR } from '../../src/ir/types.ts';
 import {
   cluster,
   echoServer,
@@ -10,6 +11,7 @@ import {
   forward,
   freePort,
   json,
+  listener,
   match,
   raw,
   RecordingObserver,
@@ -441,5 +443,55 @@ test('Connection: close from the client closes outright once the response is out
     await until('the proxy to close after the client', () => o.closed === 2);
   } finally {
     await dp2.close({ graceMs: 50 });
+  }
+});
+
+test('Gateways with addresses on one port: a connection sees those of the address it arrived at', async () => {
+  const p2 = await freePort();
+  const gateway = (name: string, address: string, body: string) => ({
+    name: `default/${name}`,
+    namespace: 'default',
+    gatewayClassName: 'portunus',
+    addresses: [address],
+    clusters: [],
+    listeners: [
+      {
+        ...listener(p2, [
+          { hostname: '*', routes: [route({ action: { type: 'DirectResponse', status: 200, body } })] },
+        ]),
+        name: `default/${name}/http`,
+      },
+    ],
+  });
+  const config: IR = {
+    apiVersion: 'portunus.dev/ir/v1',
+    gateways: [gateway('one', '127.0.0.1', 'at .1'), gateway('two', '127.0.0.2', 'at .2')],
+  };
+  // Bound to one address, the port knows every connection's local address without asking.
+  const single = createDataPlane({ bindAddress: '127.0.0.1' });
+  // Bound to all, each connection's local address comes from its socket.
+  const all = createDataPlane({ bindAddress: '0.0.0.0' });
+  try {
+    assert.deepEqual((await single.apply(config, 'v1')).errors, []);
+    assert.match(await raw(p2, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /\r\n\r\nat \.1$/);
+    await single.close({ graceMs: 50 });
+    assert.deepEqual((await all.apply(config, 'v1')).errors, []);
+    for (const [address, body] of [
+      ['127.0.0.1', 'at .1'],
+      ['127.0.0.2', 'at .2'],
+    ]) {
+      const text = await new Promise<string>((resolve, reject) => {
+        const s = net.connect({ port: p2, host: address });
+        const chunks: Buffer[] = [];
+        s.on('data', (c) => chunks.push(c));
+        s.on('error', reject);
+        s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+        s.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      });
+      assert.ok(text.endsWith('\r\n\r\n' + body), `${address}: ${text}`);
+    }
+  } finally {
+    await single.close({ graceMs: 50 });
+    await all.close({ graceMs: 50 });
   }
 });

@@ -123,11 +123,11 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     }
   }
 
-  /** Read when first needed: socket.localAddress is a getsockname() call. */
+  /** Read when first needed: socket.localAddress is a getsockname() call (unless the port knows it). */
   get localAddress(): string {
     let a = this.#localAddress;
     if (a === null) {
-      a = clientAddress(this.socket.localAddress);
+      a = this.port.localAddress ?? clientAddress(this.socket.localAddress);
       this.#localAddress = a;
     }
     return a;
