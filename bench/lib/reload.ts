@@ -59,7 +59,7 @@ export interface ReloadResult {
   processes: number;
   /**
    * The same memory figures QUIET_MEASURE_MS after the last change: serve's workers give back what
-   * a burst of changes left behind once changes stop (src/serve/workers/compact.ts).
+   * a burst of changes left behind once changes stop (src/serve/compact.ts).
    */
   quiet?: { afterMs: number; rssMiB: number; rssWorkerMiB: number; privateWorkerMiB?: number };
   /** With --reload-rounds: every round's p99 in measurement order (this result is the median one). */
@@ -68,7 +68,7 @@ export interface ReloadResult {
 
 /**
  * How long after the last change memory is measured again: serve's workers compact 5 s after the
- * last configuration they received (QUIET_MS in src/serve/workers/compact.ts), plus margin.
+ * last configuration they received (QUIET_MS in src/serve/compact.ts), plus margin.
  */
 export const QUIET_MEASURE_MS = 7_000;
 

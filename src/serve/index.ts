@@ -10,7 +10,8 @@ import { type AccessLogFormat, createAccessLog, createMetrics, type Metrics } fr
 import { listManifestFiles } from '../provider/file/files.ts';
 import { loadTexts } from '../provider/file/load.ts';
 import { watchPaths } from '../provider/file/watch.ts';
-import { type ControlLoop, createControlLoop, type Logger } from './loop.ts';
+import { afterReloadCompaction, exposedGc } from './compact.ts';
+import { type ConfigTarget, type ControlLoop, createControlLoop, type Logger } from './loop.ts';
 import { createSourceStore } from './sources.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
 
@@ -83,10 +84,19 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     throw new StartupError(`data plane workers cannot start: ${(err as Error).message}`);
   }
 
+  // Translating a change leaves garbage in this process too: it is given back once changes stop.
+  const compaction = afterReloadCompaction(exposedGc(), logger.child({ component: 'memory' }));
+  const target: ConfigTarget = {
+    async apply(ir, version) {
+      const applied = await runtime.apply(ir, version);
+      compaction.applied();
+      return applied;
+    },
+  };
   const sources = createSourceStore(options.paths, (file, text) => loadTexts([{ file, text }]));
   const loop = createControlLoop({
     sources,
-    target: runtime,
+    target,
     controllerName: options.controllerName,
     translateOptions: {
       sharedAddressSpace: true,
@@ -148,6 +158,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       closing ??= (async () => {
         await stopWatching();
         await loop.close();
+        compaction.cancel();
         logger.info({ graceMs: options.drainMs }, 'draining connections');
         await runtime.close(options.drainMs);
         await admin.close();

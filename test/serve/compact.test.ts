@@ -1,10 +1,10 @@
-// Worker memory compaction after configuration bursts (src/serve/workers/compact.ts): one
+// Memory compaction after configuration bursts (src/serve/compact.ts): one
 // collection per burst, after the quiet period, and only when the process grew.
 
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { afterReloadCompaction } from '../../src/serve/workers/compact.ts';
+import { afterReloadCompaction } from '../../src/serve/compact.ts';
 
 interface Logged {
   fields: { pauseMs: number; rssBeforeMiB: number; rssAfterMiB: number };

@@ -90,7 +90,7 @@ const WORKER_MODULE = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts'
  * Moving those compiles to the main thread instead (--no-concurrent-recompilation) saved as much
  * but tripled that warm-up p99 (19-22 ms).
  * --expose-gc lets a worker compact its heap once a burst of configuration changes is over
- * (compact.ts).
+ * (../compact.ts).
  */
 const WORKER_V8_FLAGS = ['--max-semi-space-size=4', '--v8-pool-size=1', '--no-maglev', '--expose-gc'];
 /** A worker that lived this long before dying is restarted without backoff from earlier crashes. */

@@ -7,7 +7,7 @@ import { createDataPlane } from '../../dataplane/index.ts';
 import type { IR } from '../../ir/types.ts';
 import { createAccessLog } from '../../observe/accesslog.ts';
 import { observeWith } from '../../observe/combine.ts';
-import { afterReloadCompaction } from './compact.ts';
+import { afterReloadCompaction } from '../compact.ts';
 import { applyTextDelta } from './delta.ts';
 import { createLineLogger } from './log.ts';
 import { createWorkerMetrics } from './metrics.ts';
