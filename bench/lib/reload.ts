@@ -181,15 +181,9 @@ export async function measureReload(ctx: RunContext, o: ReloadOptions): Promise<
     const sorted = Float64Array.from(samples).sort();
     const reconcileMs = appliedDurations(readFileSync(p.started.logFile, 'utf8')).slice(1);
     const reconcileSorted = Float64Array.from(reconcileMs).sort();
-    const rssEach = processTree(p.started.pid).map(rssBytes);
-    const worker = largestWorker(workerPids(p.started.pid));
+    const { processes, ...memory } = treeMemory(p.started.pid);
     await sleep(QUIET_MEASURE_MS);
-    const quietEach = processTree(p.started.pid).map(rssBytes);
-    const quiet = {
-      afterMs: QUIET_MEASURE_MS,
-      rssMiB: quietEach.reduce((a, b) => a + b, 0) / 1048576,
-      ...largestWorker(workerPids(p.started.pid)),
-    };
+    const { processes: _, ...quietMemory } = treeMemory(p.started.pid);
     return {
       routes: o.routes,
       iterations: o.iterations,
@@ -204,15 +198,24 @@ export async function measureReload(ctx: RunContext, o: ReloadOptions): Promise<
       maxMs: sorted.length ? sorted[sorted.length - 1]! : null,
       reconciles: reconcileMs.length,
       reconcileP50Ms: reconcileSorted.length ? percentile(reconcileSorted, 0.5) : null,
-      rssMiB: rssEach.reduce((a, b) => a + b, 0) / 1048576,
-      ...worker,
-      processes: rssEach.filter((b) => b > 0).length,
-      quiet,
+      ...memory,
+      processes,
+      quiet: { afterMs: QUIET_MEASURE_MS, ...quietMemory },
     };
   } finally {
     agent.destroy();
     await p.started.stop();
   }
+}
+
+/** RSS of serve's whole process tree and the figures of its largest worker, now. */
+function treeMemory(pid: number) {
+  const rssEach = processTree(pid).map(rssBytes);
+  return {
+    rssMiB: rssEach.reduce((a, b) => a + b, 0) / 1048576,
+    ...largestWorker(workerPids(pid)),
+    processes: rssEach.filter((b) => b > 0).length,
+  };
 }
 
 /** durationMs of every "configuration applied" line in serve's JSON log, in order. */

@@ -157,6 +157,8 @@ async function drainConnections(connections: Set<ServerConnection>, graceMs: num
 export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
   const observer = options.observer ?? noopObserver;
   const bindAddress = options.bindAddress ?? '0.0.0.0';
+  /** Every connection's local address when the ports are bound to one IPv4 address (PortState). */
+  const boundLocalAddress = net.isIPv4(bindAddress) && bindAddress !== '0.0.0.0' ? bindAddress : null;
   const reusePort = options.reusePort ?? true;
   // The ticket keys live in the context a handshake starts with (OpenSSL encrypts tickets with the
   // initial context's keys even after an SNI switch), so setting them on the server is enough.
@@ -205,7 +207,7 @@ export function createDataPlane(options: DataPlaneOptions = {}): DataPlane {
       timeouts,
       connections: new Set(),
       draining: false,
-      localAddress: net.isIPv4(bindAddress) && bindAddress !== '0.0.0.0' ? bindAddress : null,
+      localAddress: boundLocalAddress,
       h2Handoff(socket) {
         let h2 = bound.h2;
         if (h2 === null) {

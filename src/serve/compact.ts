@@ -1,22 +1,18 @@
-// Gives memory back after a burst of configuration changes, in the workers and in serve's primary.
-// Each change is parsed and compiled in a worker, and the pages V8 freed afterwards stay in its page
-// pool, committed:
-// 1,000 routes and 200 changes left a worker at 95-100 MiB RSS with 8 MiB of live heap, and it
-// stayed there however long traffic went on. V8's own memory reducer would release them once the
-// isolate is idle, but it judges idleness by the allocation rate sampled at the last collection,
-// which a quiet worker never refreshes, so it keeps postponing.
+// Gives memory back after a burst of configuration changes, in serve's workers and its primary.
+// Each change is parsed and compiled in a worker, and the pages V8 freed afterwards stay committed
+// in its page pool: 1,000 routes and 200 changes left a worker at 95-100 MiB RSS with 8 MiB of live
+// heap, and it stayed there however long traffic went on. V8's own memory reducer would release
+// them once the isolate is idle, but it judges idleness by the allocation rate sampled at the last
+// collection, which a quiet process never refreshes, so it keeps postponing. The primary, which
+// translates every change and builds status documents, held about 270 MiB for 19 MiB of live heap,
+// most of it a young generation grown to V8's default maximum.
 //
 // So once no configuration has arrived for QUIET_MS and the process grew by GROWTH_BYTES or more
-// since the last compaction, the worker runs one memory-reducing full collection itself (gc() with
-// the last-resort flavor, exposed by --expose-gc): it compacts the heap and releases the pool. That
-// pauses the worker's event loop (27 ms for the case above, 97.7 -> 63.2 MiB), so it happens at
-// most once per burst of changes, and not at all while changes leave memory about where it was
-// (frequent small changes, as endpoint updates are). Each one is logged at debug level.
-
-// The primary translates every change and builds its status documents: with 1,000 routes it held
-// about 280 MiB after 200 changes for 19 MiB of live heap, most of it a young generation grown to
-// V8's default maximum. Workers are started with --expose-gc; the primary, started by whoever runs
-// serve, enables gc() at run time (exposedGc).
+// since the last compaction, it runs one memory-reducing full collection itself (gc() with the
+// last-resort flavor): it compacts the heap and releases the pool. That pauses the event loop (a
+// worker 27-40 ms, 97.7 -> 63.2 MiB; the primary 60 ms, 270 -> 100 MiB), so it happens at most once
+// per burst of changes, and not at all while changes leave memory about where it was (frequent
+// small changes, as endpoint updates are). Each one is logged at debug level.
 
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -35,14 +31,11 @@ export interface CompactionLog {
 export interface AfterReloadCompaction {
   /** Call after every applied configuration: (re)starts the quiet period. */
   applied(): void;
-  /** Stops any pending compaction (the worker is closing). */
+  /** Stops any pending compaction (the process is closing). */
   cancel(): void;
 }
 
-/**
- * `gc` is globalThis.gc when the process runs with --expose-gc; without it, applied() does
- * nothing (a worker started by hand or under another runtime still serves).
- */
+/** `gc` comes from exposedGc(); without one, applied() does nothing and the process still serves. */
 export function afterReloadCompaction(
   gc: GcFunction | undefined,
   log: CompactionLog,
@@ -71,7 +64,7 @@ export function afterReloadCompaction(
       if (gc === undefined) return;
       if (timer !== null) clearTimeout(timer);
       timer = setTimeout(run, quietMs);
-      // A pending compaction never keeps a stopping worker alive.
+      // A pending compaction never keeps a stopping process alive.
       timer.unref();
     },
     cancel() {
@@ -86,9 +79,9 @@ function mib(bytes: number): number {
 }
 
 /**
- * gc() for this process: the global one under --expose-gc, otherwise enabled now through the V8
- * flag and taken from a fresh context (the function is the isolate's, so it collects this heap).
- * undefined when neither works.
+ * gc() for this process: the global one under --expose-gc (workers are started with it), otherwise
+ * enabled now through the V8 flag and taken from a fresh context (the primary, started by whoever
+ * runs serve; the function is the isolate's, so it collects this heap). undefined when neither works.
  */
 export function exposedGc(): GcFunction | undefined {
   const global = (globalThis as { gc?: GcFunction }).gc;

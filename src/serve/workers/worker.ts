@@ -7,7 +7,7 @@ import { createDataPlane } from '../../dataplane/index.ts';
 import type { IR } from '../../ir/types.ts';
 import { createAccessLog } from '../../observe/accesslog.ts';
 import { observeWith } from '../../observe/combine.ts';
-import { afterReloadCompaction } from '../compact.ts';
+import { afterReloadCompaction, exposedGc } from '../compact.ts';
 import { applyTextDelta } from './delta.ts';
 import { createLineLogger } from './log.ts';
 import { createWorkerMetrics } from './metrics.ts';
@@ -39,10 +39,7 @@ function run(init: WorkerInit): void {
     },
   });
   let closing = false;
-  const compaction = afterReloadCompaction(
-    (globalThis as { gc?: Parameters<typeof afterReloadCompaction>[0] }).gc,
-    logger.child({ component: 'memory' }),
-  );
+  const compaction = afterReloadCompaction(exposedGc(), logger.child({ component: 'memory' }));
   /** The configuration text last applied: the base of the next delta (delta.ts). */
   let held: { version: string; text: string } | null = null;
 
