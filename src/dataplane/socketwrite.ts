@@ -16,6 +16,17 @@
 // they are missing (a Node.js that removed them) or for sockets they do not fit (TLS, connecting,
 // ended, with Writable-queued bytes), every call falls back to socket.write();
 // test/dataplane/socketwrite.test.ts pins that the shipped Node.js takes the direct path.
+//
+// Batched writes (writeSoon): messages the proxy owns outright (a head, a head joined with its
+// first body bytes) are queued and written together once every read of the event loop's turn
+// has been handled (a setImmediate, which runs right after the poll phase). Written one by one,
+// each message to a peer that sleeps (the upstream, the load generator) wakes it, and each of
+// those wakeups costs the writer: with the writes grouped, the peer is still running or already
+// woken when the rest arrive. Measured with wrk -c50 on one worker, batched against written at
+// once: about 10% less CPU per request (0.75 against 0.86 s/100k of it system time) and 9-13%
+// more requests/s (src/dataplane/README.md). Order per socket holds: the queue is FIFO, every
+// immediate write here flushes it first, and anything else that writes to, ends, destroys or
+// hands off a socket that may have queued bytes calls flushWrites() first.
 import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 
@@ -125,6 +136,11 @@ function settle(socket: Socket, handle: StreamHandle, req: WriteReq, err: number
  * queued ('drain' follows) or the socket failed, like socket.write's "wait for drain".
  */
 export function writeDirect(socket: Socket, data: Buffer): boolean {
+  if (batch.length !== 0) flushWrites();
+  return writeBufferNow(socket, data);
+}
+
+function writeBufferNow(socket: Socket, data: Buffer): boolean {
   const handle = directHandle(socket);
   if (handle === null) return socket.write(data);
   const req = request();
@@ -134,6 +150,11 @@ export function writeDirect(socket: Socket, data: Buffer): boolean {
 
 /** writeDirect for a latin1 string (a message head). */
 export function writeDirectLatin1(socket: Socket, data: string): boolean {
+  if (batch.length !== 0) flushWrites();
+  return writeLatin1Now(socket, data);
+}
+
+function writeLatin1Now(socket: Socket, data: string): boolean {
   const handle = directHandle(socket);
   if (handle === null) return socket.write(data, 'latin1');
   const req = request();
@@ -142,9 +163,68 @@ export function writeDirectLatin1(socket: Socket, data: string): boolean {
   return settle(socket, handle, req, handle.writeLatin1String(req, data), null);
 }
 
-/** Whether `socket` still holds bytes it was given: in its Writable queue or queued by a direct write. */
+/**
+ * Whether `socket` still holds bytes it was given: in its Writable queue or queued by a direct
+ * write. Messages in the batch (writeSoon) are not counted: call flushWrites() first where they
+ * matter.
+ */
 export function hasPendingWrites(socket: Socket): boolean {
   if (socket.writableLength !== 0) return true;
   const handle = (socket as unknown as { _handle: Partial<StreamHandle> | null })._handle;
   return handle != null && (handle.writeQueueSize ?? 0) !== 0;
+}
+
+// ---- Batched writes ----------------------------------------------------------------------------
+
+/** Sockets and their messages, in the order given: [socket, data, socket, data, ...]. */
+let batch: (Socket | Buffer | string)[] = [];
+let spareBatch: (Socket | Buffer | string)[] = [];
+let flushScheduled = false;
+
+function onImmediate(): void {
+  flushScheduled = false;
+  flushWrites();
+}
+
+/**
+ * Queues a message the caller will not touch again (a Buffer it made, or a latin1 string) for
+ * the end of this event-loop turn; see the header. A socket that cannot take a direct write now
+ * (TLS, connecting, corked, bytes already waiting for the kernel) is written at once, after
+ * whatever is queued. Returns false like writeDirect when bytes wait for 'drain'; a queued
+ * message counts as taken (at most one turn's messages wait in the queue).
+ */
+export function writeSoon(socket: Socket, data: Buffer | string): boolean {
+  const handle = directHandle(socket);
+  if (handle !== null && handle.writeQueueSize === 0) {
+    batch.push(socket, data);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(onImmediate);
+    }
+    return true;
+  }
+  if (batch.length !== 0) flushWrites();
+  return typeof data === 'string' ? writeLatin1Now(socket, data) : writeBufferNow(socket, data);
+}
+
+/** Writes every queued message now, in order. Cheap when nothing is queued. */
+export function flushWrites(): void {
+  const q = batch;
+  if (q.length === 0) return;
+  // Writes below never call back into this module synchronously, but a swap keeps it simple.
+  batch = spareBatch;
+  for (let i = 0; i < q.length; i += 2) {
+    const socket = q[i] as Socket;
+    const data = q[i + 1]!;
+    if (socket.destroyed) continue;
+    if (typeof data === 'string') writeLatin1Now(socket, data);
+    else writeBufferNow(socket, data as Buffer);
+  }
+  q.length = 0;
+  spareBatch = q;
+}
+
+/** Messages waiting for the end of the turn (tests). */
+export function batchedWrites(): number {
+  return batch.length / 2;
 }

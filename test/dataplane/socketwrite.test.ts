@@ -7,10 +7,13 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import {
+  batchedWrites,
   directWritesAvailable,
+  flushWrites,
   hasPendingWrites,
   writeDirect,
   writeDirectLatin1,
+  writeSoon,
 } from '../../src/dataplane/socketwrite.ts';
 
 async function pair(): Promise<{ client: net.Socket; server: net.Socket; close: () => Promise<void> }> {
@@ -133,4 +136,85 @@ test('an ended socket falls back to socket.write, which reports the write after 
   assert.equal((await done).toString(), 'bye');
   server.destroy();
   await close();
+});
+
+// ---- Batched writes (writeSoon) -----------------------------------------------------------------
+
+const turnEnd = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+test('writeSoon holds messages until the end of the event-loop turn, then writes them in order', async () => {
+  const a = await pair();
+  const b = await pair();
+  const doneA = collect(a.server);
+  const doneB = collect(b.server);
+  assert.equal(writeSoon(a.client, 'HTTP/1.1 200 OK\r\n\r\n'), true);
+  assert.equal(writeSoon(b.client, Buffer.from('to b')), true);
+  assert.equal(writeSoon(a.client, Buffer.from('body')), true);
+  assert.equal(batchedWrites(), 3);
+  await turnEnd();
+  assert.equal(batchedWrites(), 0);
+  a.client.end();
+  b.client.end();
+  assert.equal((await doneA).toString(), 'HTTP/1.1 200 OK\r\n\r\nbody');
+  assert.equal((await doneB).toString(), 'to b');
+  for (const p of [a, b]) {
+    p.server.destroy();
+    await p.close();
+  }
+});
+
+test('writes that cannot wait go after the batched ones: writeDirect, and flushWrites() before socket.write/end', async () => {
+  const { client, server, close } = await pair();
+  const done = collect(server);
+  writeSoon(client, 'one ');
+  writeDirect(client, Buffer.from('two '));
+  assert.equal(batchedWrites(), 0);
+  writeSoon(client, Buffer.from('three '));
+  writeDirectLatin1(client, 'four ');
+  writeSoon(client, 'five');
+  flushWrites();
+  client.end();
+  assert.equal((await done).toString(), 'one two three four five');
+  server.destroy();
+  await close();
+});
+
+test('writeSoon on a socket that cannot take a direct write writes at once, after the batch', async () => {
+  const a = await pair();
+  const b = await pair();
+  const doneA = collect(a.server);
+  const doneB = collect(b.server);
+  writeSoon(a.client, 'batched ');
+  b.client.cork();
+  // Corked: not batched; the batch (another socket's) is written first, then this one at once.
+  writeSoon(b.client, 'corked');
+  assert.equal(batchedWrites(), 0);
+  b.client.uncork();
+  a.client.end('now');
+  b.client.end();
+  assert.equal((await doneA).toString(), 'batched now');
+  assert.equal((await doneB).toString(), 'corked');
+  for (const p of [a, b]) {
+    p.server.destroy();
+    await p.close();
+  }
+});
+
+test('batched messages for a socket destroyed meanwhile are dropped; the others still go', async () => {
+  const a = await pair();
+  const b = await pair();
+  const doneB = collect(b.server);
+  const closedA = new Promise((r) => a.server.on('close', r));
+  a.server.resume();
+  writeSoon(a.client, 'lost');
+  writeSoon(b.client, 'kept');
+  a.client.destroy();
+  await turnEnd();
+  b.client.end();
+  assert.equal((await doneB).toString(), 'kept');
+  await closedA;
+  for (const p of [a, b]) {
+    p.server.destroy();
+    await p.close();
+  }
 });

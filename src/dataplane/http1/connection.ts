@@ -25,7 +25,7 @@ import {
 import { isHopOrFraming, reasonPhrase, serializeResponseHead } from './serializer.ts';
 import { spliceTunnel } from './tunnel.ts';
 import { writeJoined } from './write.ts';
-import { hasPendingWrites, writeDirect, writeDirectLatin1 } from '../socketwrite.ts';
+import { flushWrites, hasPendingWrites, writeDirect, writeSoon } from '../socketwrite.ts';
 import { tryH2cUpgrade } from '../http2/upgrade.ts';
 import { upstreamChunks } from '../upstream/handler.ts';
 import { READ_BUFFER_BYTES, readInto, sharedReadBuffer } from '../reads.ts';
@@ -413,6 +413,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
 
   #protocolError(status: number): void {
     if (this.#state === S_CLOSED) return;
+    flushWrites();
     const ex = this.#ex;
     if (ex?.headSent) {
       this.socket.destroy();
@@ -434,6 +435,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   }
 
   #handoffH2(buf: Buffer): void {
+    flushWrites();
     this.#detach();
     this.#state = S_CLOSED;
     this.port.connections.delete(this);
@@ -458,6 +460,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
 
   /** Used by the h2c upgrade path once it has taken the socket over; returns the bytes read ahead. */
   takeOver(): Buffer {
+    flushWrites();
     this.#detach();
     this.#state = S_CLOSED;
     this.port.connections.delete(this);
@@ -512,7 +515,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     else if (this.#minor === 0) connection = 'keep-alive';
     const head = serializeResponseHead(status, reason, headers, cl, this.#respChunked, connection);
     if (this.#respNoBody) {
-      writeDirectLatin1(s, head);
+      writeSoon(s, head);
       return;
     }
     // Held until the first body bytes (or flushHead) so head and body leave in one write.
@@ -523,7 +526,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     const head = this.#pendingHead;
     if (head === null || ex !== this.#ex) return;
     this.#pendingHead = null;
-    if (!this.socket.destroyed) writeDirectLatin1(this.socket, head);
+    if (!this.socket.destroyed) writeSoon(this.socket, head);
   }
 
   sendData(ex: Exchange, chunk: Buffer): boolean {
@@ -558,11 +561,12 @@ export class H1ServerConnection implements Downstream, ServerConnection {
       }
       out += '\r\n';
     }
-    if (out !== '' && !this.socket.destroyed) writeDirectLatin1(this.socket, out);
+    if (out !== '' && !this.socket.destroyed) writeSoon(this.socket, out);
   }
 
   sendContinue(ex: Exchange): void {
     if (ex === this.#ex && this.#minor === 1 && this.#state === S_BODY) {
+      flushWrites();
       this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     }
   }
@@ -590,6 +594,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   abortResponse(ex: Exchange): void {
     if (ex !== this.#ex) return;
     this.#pendingHead = null;
+    flushWrites();
     this.socket.destroy();
   }
 
@@ -612,6 +617,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
       return;
     }
     if (this.#closeAfter || this.port.draining) {
+      flushWrites();
       if (this.#clientClose && this.scheme === 'http' && this.#buf.length === 0 && !hasPendingWrites(s)) {
         // The client said this was its last request and every byte of the answer is with the
         // kernel: close at once, as nginx does, instead of half-closing and waiting for the
@@ -640,11 +646,13 @@ export class H1ServerConnection implements Downstream, ServerConnection {
 
   #finishClose(): void {
     this.#state = S_CLOSED;
+    flushWrites();
     this.socket.end();
   }
 
   upgrade(ex: Exchange, headers: string[], upstream: Socket, rest: Buffer): void {
     const down = this.socket;
+    flushWrites();
     if (ex !== this.#ex || this.#state === S_CLOSED) {
       upstream.destroy();
       return;
@@ -686,6 +694,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   }
 
   destroy(): void {
+    flushWrites();
     this.socket.destroy();
     this.#tunnelUpstream?.destroy();
   }
@@ -714,6 +723,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
           if (this.#headTimedOut(sweepNow)) this.#protocolError(408);
         } else if (t.idleTimeoutMs > 0 && now - this.#lastActive > t.idleTimeoutMs) {
           this.#state = S_CLOSED;
+          flushWrites();
           this.socket.destroy();
         }
         return;
@@ -726,6 +736,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
           // discarded) or under way is cut by closing.
           if (this.#ex === null) {
             this.#state = S_CLOSED;
+            flushWrites();
             this.socket.destroy();
           } else this.#protocolError(408);
         }

@@ -1,7 +1,8 @@
 // Joined writes: a message head (latin1 string) and the first body bytes in one socket write,
-// so a small message costs one syscall and no writev bookkeeping.
+// so a small message costs one syscall and no writev bookkeeping. Small joined messages are
+// batched (writeSoon, socketwrite.ts).
 import type { Socket } from 'node:net';
-import { writeDirect } from '../socketwrite.ts';
+import { flushWrites, writeSoon } from '../socketwrite.ts';
 
 /** Small bodies are copied next to their head so both leave in one write (one syscall, no writev). */
 export const JOIN_LIMIT = 16 * 1024;
@@ -9,6 +10,7 @@ export const JOIN_LIMIT = 16 * 1024;
 export function writeJoined(s: Socket, head: string, chunk: Buffer, crlf: boolean): boolean {
   const tail = crlf ? 2 : 0;
   if (chunk.length > JOIN_LIMIT) {
+    flushWrites();
     s.cork();
     s.write(head, 'latin1');
     s.write(chunk);
@@ -25,5 +27,5 @@ export function writeJoined(s: Socket, head: string, chunk: Buffer, crlf: boolea
     buf[buf.length - 2] = 13;
     buf[buf.length - 1] = 10;
   }
-  return writeDirect(s, buf);
+  return writeSoon(s, buf);
 }

@@ -12,7 +12,7 @@ import {
 } from '../http1/parser.ts';
 import { serializeRequestHead } from '../http1/serializer.ts';
 import { writeJoined } from '../http1/write.ts';
-import { writeDirect, writeDirectLatin1 } from '../socketwrite.ts';
+import { flushWrites, writeDirect, writeSoon } from '../socketwrite.ts';
 import { withoutNames } from '../headers.ts';
 import type { UpstreamTLSIR } from '../../ir/types.ts';
 import { type UpstreamHandler, type UpstreamStream, upstreamChunks } from './handler.ts';
@@ -143,7 +143,7 @@ export class H1Connection implements UpstreamStream {
     this.#requestDone = bodyMode === 0 || bodyMode === 3;
     const head = serializeRequestHead(method, path, authority, headers, contentLength, bodyMode);
     if (this.#requestDone) {
-      writeDirectLatin1(this.socket, head);
+      writeSoon(this.socket, head);
       return;
     }
     // A body follows: usually its first bytes are already here, so head and body leave together.
@@ -157,6 +157,7 @@ export class H1Connection implements UpstreamStream {
     const head = this.#pendingHead;
     if (head === null) return;
     this.#pendingHead = null;
+    flushWrites();
     if (!this.socket.destroyed) this.socket.write(head, 'latin1');
   }
 
@@ -170,6 +171,7 @@ export class H1Connection implements UpstreamStream {
       return writeJoined(s, head, chunk, false);
     }
     if (this.#chunkedOut) {
+      flushWrites();
       s.cork();
       s.write(chunk.length.toString(16) + '\r\n', 'latin1');
       s.write(chunk);
@@ -186,7 +188,10 @@ export class H1Connection implements UpstreamStream {
     const head = this.#pendingHead ?? '';
     this.#pendingHead = null;
     const out = this.#chunkedOut ? head + LAST_CHUNK : head;
-    if (out !== '') this.socket.write(out, 'latin1');
+    if (out !== '') {
+      flushWrites();
+      this.socket.write(out, 'latin1');
+    }
     // The response may already be complete (the upstream answered before the body ended).
     if (this.#state === S_IDLE) this.pool.release(this);
   }
@@ -208,6 +213,7 @@ export class H1Connection implements UpstreamStream {
     this.#pendingHead = null;
     if (this.#state === S_CLOSED) return;
     this.#state = S_CLOSED;
+    flushWrites();
     this.socket.destroy();
     this.pool.forget(this);
   }
