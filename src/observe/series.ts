@@ -65,16 +65,30 @@ export function codeClassIndex(code: number): number {
 /** Counter by listener → route → cluster → code class. */
 export class RequestCounter {
   readonly #data = new Map<string, Map<string, Map<string, Float64Array>>>();
+  // The last series counted: consecutive requests mostly share their labels. Every inc() ends
+  // pointing these at the series it counted, so a clear() in child() cannot leave them stale.
+  #lastListener: string | null = null;
+  #lastRoute = '';
+  #lastCluster = '';
+  #lastCounts: Float64Array | null = null;
 
   constructor(registry: SeriesRegistry, name: string, help: string) {
     register(registry, { name, help, type: 'counter', get: () => this.#collect(name, help) });
   }
 
   inc(listener: string, route: string, cluster: string, code: number): void {
+    if (listener === this.#lastListener && route === this.#lastRoute && cluster === this.#lastCluster) {
+      this.#lastCounts![codeClassIndex(code)]!++;
+      return;
+    }
     const byRoute = child(this.#data, listener, () => new Map<string, Map<string, Float64Array>>());
     const byCluster = child(byRoute, route, () => new Map<string, Float64Array>());
     const counts = child(byCluster, cluster, () => new Float64Array(CODE_CLASSES.length));
     counts[codeClassIndex(code)]!++;
+    this.#lastListener = listener;
+    this.#lastRoute = route;
+    this.#lastCluster = cluster;
+    this.#lastCounts = counts;
   }
 
   #collect(name: string, help: string): CollectedMetric {
@@ -106,6 +120,10 @@ export class FastHistogram {
   readonly #name: string;
   readonly #help: string;
   readonly #labelNames: readonly [string] | readonly [string, string];
+  /** The last series observed (see RequestCounter). */
+  #lastA: string | null = null;
+  #lastB = '';
+  #last: HistogramData | null = null;
 
   constructor(
     registry: SeriesRegistry,
@@ -122,8 +140,15 @@ export class FastHistogram {
   }
 
   observe(a: string, b: string, value: number): void {
-    const inner = child(this.#data, a, () => new Map<string, HistogramData>());
-    const h = child(inner, b, () => ({ counts: new Float64Array(this.#bounds.length + 1), sum: 0, count: 0 }));
+    let h: HistogramData;
+    if (a === this.#lastA && b === this.#lastB) h = this.#last!;
+    else {
+      const inner = child(this.#data, a, () => new Map<string, HistogramData>());
+      h = child(inner, b, () => ({ counts: new Float64Array(this.#bounds.length + 1), sum: 0, count: 0 }));
+      this.#lastA = a;
+      this.#lastB = b;
+      this.#last = h;
+    }
     const bounds = this.#bounds;
     let i = 0;
     while (i < bounds.length && value > bounds[i]!) i++;

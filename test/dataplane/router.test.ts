@@ -127,6 +127,40 @@ test('large tables use the path index and keep IR precedence', () => {
   assert.equal(matchRoute(t, req('GET', '/nothing', { x: '1' })), 'header-any-path');
 });
 
+test('the path index cuts a path only where some prefix route has that length', () => {
+  const items: { match: HTTPMatchIR; value: string }[] = [];
+  for (let i = 0; i < 20; i++) {
+    items.push({ match: m({ path: { type: 'PathPrefix', value: '/a/b' + i } }), value: 'ab' + i });
+  }
+  items.push({ match: m({ path: { type: 'PathPrefix', value: '/a' } }), value: 'a' });
+  items.push({ match: m({ path: { type: 'PathPrefix', value: '/long/er/path/than/the/rest' } }), value: 'long' });
+  const t = compileRouteTable(items);
+  assert.ok(t.index !== null);
+  // Key lengths: 2 ("/a"), 5-6 ("/a/b0".."/a/b19"), 27: nothing else is looked up.
+  assert.deepEqual(
+    [...t.index.prefixLengths.entries()].filter(([, v]) => v === 1).map(([n]) => n),
+    [2, 5, 6, 27],
+  );
+  const linear = { ...t, index: null };
+  for (const p of [
+    '/a',
+    '/a/',
+    '/a/b1',
+    '/a/b1/x',
+    '/a/b19/x/y',
+    '/a/b190',
+    '/ab',
+    '/long/er/path/than/the/rest/x',
+    '/long',
+  ]) {
+    assert.equal(matchRoute(t, req('GET', p)), matchRoute(linear, req('GET', p)), p);
+  }
+  assert.equal(matchRoute(t, req('GET', '/a/b19/x')), 'ab19');
+  assert.equal(matchRoute(t, req('GET', '/a/b190')), 'a');
+  assert.equal(matchRoute(t, req('GET', '/long/er/path/than/the/rest/x')), 'long');
+  assert.equal(matchRoute(t, req('GET', '/b')), null);
+});
+
 test('regexPathPrefix: the literal start a regex guarantees, cut at its last "/"', () => {
   const cases: [string, string][] = [
     ['/r/12/[a-z0-9]+', '/r/12'],

@@ -67,6 +67,42 @@ test('request duration and upstream latency are histograms in seconds', async ()
   assert.equal(sample(text, 'portunus_upstream_latency_seconds_bucket{le="0.005",cluster="c1"}'), 1);
 });
 
+test('series counted in any order land in their own series (the last-series shortcut)', async () => {
+  const m = createMetrics({ processMetrics: false });
+  const a = record();
+  const b = record({ route: 'HTTPRoute/ns/other', upstreamCluster: 'c2', durationMs: 20 });
+  for (const r of [a, a, b, a, b, b, b]) m.observer.onRequestEnd(r);
+  const text = await m.render();
+  const counter = (route: string, cluster: string) =>
+    sample(
+      text,
+      `portunus_http_requests_total{listener="ns/gw/http",route="${route}",cluster="${cluster}",code_class="2xx"}`,
+    );
+  assert.equal(counter('HTTPRoute/ns/r', 'c1'), 3);
+  assert.equal(counter('HTTPRoute/ns/other', 'c2'), 4);
+  const d = 'portunus_http_request_duration_seconds';
+  assert.equal(sample(text, `${d}_count{listener="ns/gw/http",route="HTTPRoute/ns/r"}`), 3);
+  assert.equal(sample(text, `${d}_count{listener="ns/gw/http",route="HTTPRoute/ns/other"}`), 4);
+  assert.equal(sample(text, `${d}_sum{listener="ns/gw/http",route="HTTPRoute/ns/other"}`), 0.08);
+  assert.equal(sample(text, 'portunus_upstream_latency_seconds_count{cluster="c2"}'), 4);
+});
+
+test('series maps dropped at their size cap keep counting the series in use', async () => {
+  const m = createMetrics({ processMetrics: false });
+  const hot = record({ listener: 'hot' });
+  m.observer.onRequestEnd(hot);
+  // 10,000 listeners fill the top-level maps; the next new one clears them.
+  for (let i = 0; i < 10_000; i++) m.observer.onRequestEnd(record({ listener: `l${i}` }));
+  m.observer.onRequestEnd(hot);
+  m.observer.onRequestEnd(hot);
+  const text = await m.render();
+  assert.equal(
+    sample(text, 'portunus_http_requests_total{listener="hot",route="HTTPRoute/ns/r",cluster="c1",code_class="2xx"}'),
+    2,
+  );
+  assert.equal(sample(text, 'portunus_http_request_duration_seconds_count{listener="hot",route="HTTPRoute/ns/r"}'), 2);
+});
+
 test('active connections go up and down per listener', async () => {
   const m = createMetrics({ processMetrics: false });
   m.observer.onConnectionOpen('ns/gw/http');

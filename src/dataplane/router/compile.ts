@@ -42,6 +42,11 @@ export interface RouteEntry<T> {
 export interface RouteIndex {
   readonly exact: Map<string, number[]>;
   readonly prefix: Map<string, number[]>;
+  /**
+   * prefixLengths[n] is 1 when some key of `prefix` is n characters long (up to the longest key):
+   * a path is only cut and looked up where a prefix of that length exists.
+   */
+  readonly prefixLengths: Uint8Array;
   readonly always: number[];
 }
 
@@ -73,7 +78,11 @@ function buildIndex(entries: readonly RouteEntry<unknown>[]): RouteIndex {
       add(prefix, m.pathValue, i);
     } else always.push(i);
   });
-  return { exact, prefix, always };
+  let longest = 0;
+  for (const k of prefix.keys()) longest = Math.max(longest, k.length);
+  const prefixLengths = new Uint8Array(longest + 1);
+  for (const k of prefix.keys()) prefixLengths[k.length] = 1;
+  return { exact, prefix, prefixLengths, always };
 }
 
 /** Characters that end a regex's literal start. */

@@ -106,11 +106,15 @@ export function matchRoute<T>(table: RouteTable<T>, req: RequestView): T | null 
 
 function candidateIndices(index: RouteIndex, path: string): number[] {
   const lists: number[][] = [];
-  const exact = index.exact.get(path);
-  if (exact !== undefined) lists.push(exact);
-  // Every element-wise prefix of the path: "/a/b" → "/a", "/a/b".
-  for (let i = 1; i <= path.length; i++) {
-    if (i === path.length || path.charCodeAt(i) === 47) {
+  if (index.exact.size > 0) {
+    const exact = index.exact.get(path);
+    if (exact !== undefined) lists.push(exact);
+  }
+  // Every element-wise prefix of the path ("/a/b" → "/a", "/a/b") as long as some prefix route's.
+  const lengths = index.prefixLengths;
+  const last = Math.min(path.length, lengths.length - 1);
+  for (let i = 1; i <= last; i++) {
+    if (lengths[i] === 1 && (i === path.length || path.charCodeAt(i) === 47)) {
       const list = index.prefix.get(path.slice(0, i));
       if (list !== undefined) lists.push(list);
     }
