@@ -4,9 +4,25 @@
 // timeouts that sweep enforces are defined here too, with their defaults in one place.
 export const coarse = { now: Date.now() };
 
+/**
+ * Wall time minus monotonic time: wall times of monotonic stamps (access records) without a clock
+ * read per request. It starts from the process's high-resolution time origin and is checked on
+ * every tick; a wall clock that moved by more than a millisecond (Date.now() has whole
+ * milliseconds) since is followed from then on.
+ */
+let wallOffset = performance.timeOrigin;
+
 export function tickClock(): number {
-  coarse.now = Date.now();
-  return coarse.now;
+  const now = Date.now();
+  coarse.now = now;
+  const offset = now - performance.now();
+  if (offset - wallOffset > 1 || wallOffset - offset > 1) wallOffset = offset;
+  return now;
+}
+
+/** The wall time (ms since the epoch) of a performance.now() stamp. */
+export function wallTime(monotonic: number): number {
+  return wallOffset + monotonic;
 }
 
 let eventStamp = -1;

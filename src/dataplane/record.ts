@@ -3,7 +3,7 @@
 import { getHeader } from './headers.ts';
 import { type AccessRecord, ResponseFlag } from './observer.ts';
 import type { Exchange } from './proxy.ts';
-import { eventNow } from './clock.ts';
+import { eventNow, wallTime } from './clock.ts';
 
 /**
  * One record object for every exchange: observers read it during onRequestEnd and copy what they
@@ -33,8 +33,8 @@ const reused: AccessRecord = {
 export function exchangeRecord(ex: Exchange): AccessRecord {
   const elapsed = eventNow() - ex.startMono;
   const r = reused;
-  // The start as wall time, from one clock read at the end (the exchange keeps monotonic time only).
-  r.startTime = Math.round(Date.now() - elapsed);
+  // The exchange keeps monotonic time only.
+  r.startTime = Math.round(wallTime(ex.startMono));
   r.method = ex.method;
   r.path = ex.originalPath;
   r.protocol = ex.downstream.protocol;

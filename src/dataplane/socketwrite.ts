@@ -115,7 +115,7 @@ function directHandle(socket: Socket): StreamHandle | null {
 }
 
 /** After a write attempt on `handle`: keeps a queued request's bytes alive; false when bytes wait. */
-function settle(socket: Socket, handle: StreamHandle, req: WriteReq, err: number, data: Buffer | null): boolean {
+function settle(socket: Socket, req: WriteReq, err: number, data: Buffer | null): boolean {
   if (err !== 0) {
     socket.destroy(writeError(err));
     return false;
@@ -128,7 +128,8 @@ function settle(socket: Socket, handle: StreamHandle, req: WriteReq, err: number
     return false;
   }
   req.handle = null;
-  return handle.writeQueueSize === 0;
+  // Written in full at once: libuv only does that when nothing was queued before these bytes.
+  return true;
 }
 
 /**
@@ -145,7 +146,7 @@ function writeBufferNow(socket: Socket, data: Buffer): boolean {
   if (handle === null) return socket.write(data);
   const req = request();
   req.handle = handle;
-  return settle(socket, handle, req, handle.writeBuffer(req, data), data);
+  return settle(socket, req, handle.writeBuffer(req, data), data);
 }
 
 /** writeDirect for a latin1 string (a message head). */
@@ -160,7 +161,7 @@ function writeLatin1Now(socket: Socket, data: string): boolean {
   const req = request();
   req.handle = handle;
   // A queued string write keeps its own copy of the bytes natively.
-  return settle(socket, handle, req, handle.writeLatin1String(req, data), null);
+  return settle(socket, req, handle.writeLatin1String(req, data), null);
 }
 
 /**
@@ -195,13 +196,14 @@ function onImmediate(): void {
 /**
  * Queues a message the caller will not touch again (a Buffer it made, or a latin1 string) for
  * the end of this event-loop turn; see the header. A socket that cannot take a direct write now
- * (TLS, connecting, corked, bytes already waiting for the kernel) is written at once, after
- * whatever is queued. Returns false like writeDirect when bytes wait for 'drain'; a queued
- * message counts as taken (at most one turn's messages wait in the queue).
+ * (TLS, connecting, corked, ended) is written at once, after whatever is queued. Returns false
+ * like writeDirect when bytes wait for 'drain'. A queued message counts as taken, even on a
+ * socket whose earlier bytes still wait for the kernel (libuv queues it behind them): the
+ * messages given here are heads and small joined ones, so that overshoots the socket's limit by
+ * at most one message, and the next writeDirect reports the backlog.
  */
 export function writeSoon(socket: Socket, data: Buffer | string): boolean {
-  const handle = directHandle(socket);
-  if (handle !== null && handle.writeQueueSize === 0) {
+  if (directHandle(socket) !== null) {
     batch.push(socket, data);
     if (batch.length >= 2 * BATCH_MESSAGES) {
       flushWrites();

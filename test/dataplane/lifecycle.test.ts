@@ -208,6 +208,7 @@ test('access records carry every field; connection hooks fire', async () => {
   const port = await freePort();
   const dp = createDataPlane({ bindAddress: '127.0.0.1', observer: obs });
   await dp.apply(simpleIR(port, [route({ action: forward('a') })], [cluster('a', [a.port])]), 'v1');
+  const sentAt = Date.now();
   await request(port, '/rec?q=1', {
     method: 'POST',
     body: 'abcd',
@@ -231,7 +232,8 @@ test('access records carry every field; connection hooks fire', async () => {
   assert.equal(r.listener, 'default/gw/http-' + port);
   assert.equal(r.downstreamRemoteAddress, '127.0.0.1');
   assert.equal(r.userAgent, 'ua-test');
-  assert.ok(r.startTime > Date.now() - 5000);
+  // Wall time of the request's start: after it was sent, before the record was read (ms rounding).
+  assert.ok(r.startTime >= sentAt - 2 && r.startTime <= Date.now() + 2, `${r.startTime} vs ${sentAt}`);
   assert.equal(obs.opened, 1);
   assert.equal(obs.closed, 1);
   await dp.close({ graceMs: 50 });

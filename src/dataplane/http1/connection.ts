@@ -22,7 +22,7 @@ import {
   parseRequestHead,
   type RequestHead,
 } from './parser.ts';
-import { isHopOrFraming, reasonPhrase, serializeResponseHead } from './serializer.ts';
+import { isHopOrFraming, reasonPhrase, serializeResponseHeadCached } from './serializer.ts';
 import { spliceTunnel } from './tunnel.ts';
 import { writeJoined } from './write.ts';
 import { flushWrites, hasPendingWrites, writeDirect, writeSoon } from '../socketwrite.ts';
@@ -513,7 +513,7 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     let connection: string | null = null;
     if (this.#closeAfter) connection = 'close';
     else if (this.#minor === 0) connection = 'keep-alive';
-    const head = serializeResponseHead(status, reason, headers, cl, this.#respChunked, connection);
+    const head = serializeResponseHeadCached(status, reason, headers, cl, this.#respChunked, connection);
     if (this.#respNoBody) {
       writeSoon(s, head);
       return;

@@ -119,3 +119,56 @@ export function serializeResponseHead(
   if (connection !== null) s += 'connection: ' + connection + '\r\n';
   return s + '\r\n';
 }
+
+/** The inputs and result of the last serializeResponseHeadCached call that built a head. */
+const lastResponse = {
+  status: 0,
+  reason: '',
+  headers: [] as string[],
+  contentLength: 0,
+  chunked: false,
+  connection: null as string | null,
+  head: '',
+};
+
+function sameFields(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * serializeResponseHead, answered with the previous head when every input equals the previous
+ * call's. Responses for one upstream resource carry the same head until its Date header turns
+ * over (the upstream pool reuses the parsed field strings, so the comparison is mostly identity
+ * checks), and a reused head is already one flat string: no concatenation, no flattening.
+ */
+export function serializeResponseHeadCached(
+  status: number,
+  reason: string,
+  headers: readonly string[],
+  contentLength: number,
+  chunked: boolean,
+  connection: string | null,
+): string {
+  const m = lastResponse;
+  if (
+    status === m.status &&
+    contentLength === m.contentLength &&
+    chunked === m.chunked &&
+    connection === m.connection &&
+    reason === m.reason &&
+    sameFields(headers, m.headers)
+  ) {
+    return m.head;
+  }
+  const head = serializeResponseHead(status, reason, headers, contentLength, chunked, connection);
+  m.status = status;
+  m.reason = reason;
+  m.headers = headers.slice();
+  m.contentLength = contentLength;
+  m.chunked = chunked;
+  m.connection = connection;
+  m.head = head;
+  return head;
+}
