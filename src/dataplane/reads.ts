@@ -10,7 +10,9 @@
 // Node.js this project ships takes the fast path.
 //
 // Contract with the callback: `buf` is only valid during the call; the next read overwrites it
-// unless `next` hands out another buffer. The socket must come from a server created with
+// unless `next` hands out another buffer. `next` answers undefined to keep the current buffer:
+// Node then leaves the handle's buffer as it is, where a returned buffer (even the same one) is
+// looked up again natively on every read. The socket must come from a server created with
 // `pauseOnConnect: true` (nothing read yet); readInto resumes it.
 import net from 'node:net';
 
@@ -41,7 +43,7 @@ export function readInto(
   socket: net.Socket,
   first: Buffer,
   onRead: (n: number, buf: Buffer) => boolean,
-  next: () => Buffer,
+  next: () => Buffer | undefined,
 ): boolean {
   if (!reusedReadsAvailable) return false;
   const handle = (socket as unknown as { _handle: Partial<UserBufferHandle> | null })._handle;

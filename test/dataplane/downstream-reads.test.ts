@@ -94,6 +94,45 @@ test('this Node.js reads accepted sockets into reused buffers', async () => {
   assert.equal(seen.join(''), 'hello, reused buffer');
 });
 
+test('next() answering undefined keeps reads in the current buffer; a buffer it returns takes over', async () => {
+  const first = Buffer.alloc(64);
+  const second = Buffer.alloc(64);
+  const reads: { buf: Buffer; text: string }[] = [];
+  let calls = 0;
+  const server = net.createServer({ pauseOnConnect: true }, (s) => {
+    readInto(
+      s,
+      first,
+      (n, buf) => {
+        reads.push({ buf, text: buf.toString('latin1', 0, n) });
+        return true;
+      },
+      // Keep `first` for two reads, then move to `second` for good.
+      () => (++calls === 2 ? second : undefined),
+    );
+    s.on('end', () => s.end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const c = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+  await new Promise((r) => c.once('connect', r));
+  for (const part of ['one', 'two', 'three', 'four']) {
+    const before = reads.length;
+    c.write(part);
+    while (reads.length === before) await new Promise((r) => setTimeout(r, 5));
+  }
+  c.end();
+  await new Promise((r) => c.on('close', r));
+  await new Promise((r) => server.close(r));
+  assert.deepEqual(
+    reads.map((r) => r.text),
+    ['one', 'two', 'three', 'four'],
+  );
+  assert.deepEqual(
+    reads.map((r) => (r.buf === first ? 'first' : r.buf === second ? 'second' : 'other')),
+    ['first', 'first', 'second', 'second'],
+  );
+});
+
 interface Planned {
   path: string;
   tag: string;

@@ -92,6 +92,8 @@ export class H1ServerConnection implements Downstream, ServerConnection {
   #inShared = false;
   /** This connection's own read buffer while it reads a request body or a tunnel. */
   #private: Buffer | null = null;
+  /** The buffer reads currently go to (reused-buffer reads). */
+  #readBuf: Buffer | null = null;
   /** Where bytes go once the socket was taken over (h2c upgrade, tunnel); they are the receiver's. */
   #redirect: ((chunk: Buffer) => void) | null = null;
   readonly #limits: Http1Limits;
@@ -115,7 +117,8 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     port.connections.add(this);
     // Plain sockets come paused from the server (pauseOnConnect) and read into reused buffers;
     // TLS sockets, and any socket where that cannot be set up, read 'data' events.
-    this.#reusedReads = !secure && readInto(socket, sharedReadBuffer(), this.#onRead, this.#nextBuffer);
+    this.#readBuf = sharedReadBuffer();
+    this.#reusedReads = !secure && readInto(socket, this.#readBuf, this.#onRead, this.#nextBuffer);
     if (!this.#reusedReads) {
       socket.setNoDelay(true);
       socket.on('data', this.#onData);
@@ -177,19 +180,27 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     if (kept.length > 0 && kept.buffer === buf.buffer) this.#buf = Buffer.from(kept);
   }
 
-  /** The buffer the next read goes to: the shared one between requests, an own one in a body or tunnel. */
-  #nextBuffer = (): Buffer => {
+  /**
+   * The buffer the next read goes to: the shared one between requests, an own one in a body or
+   * tunnel. undefined when that is the one reads already go to (reads.ts: no new buffer to set up).
+   */
+  #nextBuffer = (): Buffer | undefined => {
     const st = this.#state;
+    let next: Buffer;
     if (st === S_BODY || st === S_TUNNEL) {
       let p = this.#private;
       if (p === null) {
         p = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
         this.#private = p;
       }
-      return p;
+      next = p;
+    } else {
+      this.#private = null;
+      next = sharedReadBuffer();
     }
-    this.#private = null;
-    return sharedReadBuffer();
+    if (next === this.#readBuf) return undefined;
+    this.#readBuf = next;
+    return next;
   };
 
   /** Body bytes handed to the exchange are its to keep: copied out of the shared buffer. */

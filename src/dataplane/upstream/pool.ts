@@ -268,20 +268,20 @@ export class H1Connection implements UpstreamStream {
    * it does). The buffer function runs when the socket is created and after every read.
    */
   static readOptions(target: ReadTarget): net.OnReadOpts {
+    const buffer = (): Buffer | undefined => {
+      const b = target.buf;
+      if (b !== null && b.length >= target.size) {
+        if (!upstreamChunks.kept) return undefined; // keep reading into it (reads.ts on undefined)
+        // Someone holds on to the last read's bytes: they keep the buffer, we take a new one.
+        upstreamChunks.kept = false;
+      }
+      const fresh = Buffer.allocUnsafeSlow(target.size);
+      target.buf = fresh;
+      return fresh;
+    };
     return {
-      buffer: () => {
-        let b = target.buf;
-        if (b === null || b.length < target.size) {
-          b = Buffer.allocUnsafeSlow(target.size);
-          target.buf = b;
-        } else if (upstreamChunks.kept) {
-          // Someone holds on to the last read's bytes: they keep the buffer, we take a new one.
-          upstreamChunks.kept = false;
-          b = Buffer.allocUnsafeSlow(target.size);
-          target.buf = b;
-        }
-        return b;
-      },
+      // The first call (socket creation) always returns a buffer: target.buf is still null.
+      buffer: buffer as () => Buffer,
       callback: (n: number, buf: Uint8Array) => {
         if (n === buf.length) target.size = READ_BUFFER_BYTES;
         upstreamChunks.transient = true;
