@@ -178,8 +178,7 @@ export function hasPendingWrites(socket: Socket): boolean {
 // ---- Batched writes ----------------------------------------------------------------------------
 
 /** Sockets and their messages, in the order given: [socket, data, socket, data, ...]. */
-let batch: (Socket | Buffer | string)[] = [];
-let spareBatch: (Socket | Buffer | string)[] = [];
+const batch: (Socket | Buffer | string)[] = [];
 let flushScheduled = false;
 /**
  * A full batch is written at once: it bounds how long a message can wait behind the turn's other
@@ -215,16 +214,13 @@ export function writeSoon(socket: Socket, data: Buffer | string): boolean {
     }
     return true;
   }
-  if (batch.length !== 0) flushWrites();
-  return typeof data === 'string' ? writeLatin1Now(socket, data) : writeBufferNow(socket, data);
+  return typeof data === 'string' ? writeDirectLatin1(socket, data) : writeDirect(socket, data);
 }
 
 /** Writes every queued message now, in order. Cheap when nothing is queued. */
 export function flushWrites(): void {
   const q = batch;
   if (q.length === 0) return;
-  // Writes below never call back into this module synchronously, but a swap keeps it simple.
-  batch = spareBatch;
   for (let i = 0; i < q.length; i += 2) {
     const socket = q[i] as Socket;
     const data = q[i + 1]!;
@@ -233,7 +229,6 @@ export function flushWrites(): void {
     else writeBufferNow(socket, data as Buffer);
   }
   q.length = 0;
-  spareBatch = q;
 }
 
 /** Messages waiting for the end of the turn (tests). */

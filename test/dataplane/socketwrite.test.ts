@@ -143,6 +143,13 @@ test('an ended socket falls back to socket.write, which reports the write after 
 
 const turnEnd = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+async function closeAll(...pairs: Awaited<ReturnType<typeof pair>>[]): Promise<void> {
+  for (const p of pairs) {
+    p.server.destroy();
+    await p.close();
+  }
+}
+
 test('writeSoon holds messages until the end of the event-loop turn, then writes them in order', async () => {
   const a = await pair();
   const b = await pair();
@@ -158,10 +165,7 @@ test('writeSoon holds messages until the end of the event-loop turn, then writes
   b.client.end();
   assert.equal((await doneA).toString(), 'HTTP/1.1 200 OK\r\n\r\nbody');
   assert.equal((await doneB).toString(), 'to b');
-  for (const p of [a, b]) {
-    p.server.destroy();
-    await p.close();
-  }
+  await closeAll(a, b);
 });
 
 test('writes that cannot wait go after the batched ones: writeDirect, and flushWrites() before socket.write/end', async () => {
@@ -195,10 +199,7 @@ test('writeSoon on a socket that cannot take a direct write writes at once, afte
   b.client.end();
   assert.equal((await doneA).toString(), 'batched now');
   assert.equal((await doneB).toString(), 'corked');
-  for (const p of [a, b]) {
-    p.server.destroy();
-    await p.close();
-  }
+  await closeAll(a, b);
 });
 
 test('batched messages for a socket destroyed meanwhile are dropped; the others still go', async () => {
@@ -214,10 +215,7 @@ test('batched messages for a socket destroyed meanwhile are dropped; the others 
   b.client.end();
   assert.equal((await doneB).toString(), 'kept');
   await closedA;
-  for (const p of [a, b]) {
-    p.server.destroy();
-    await p.close();
-  }
+  await closeAll(a, b);
 });
 
 test('a full batch is written at once, so no message waits behind more than a batch', async () => {

@@ -117,8 +117,12 @@ export class H1ServerConnection implements Downstream, ServerConnection {
     port.connections.add(this);
     // Plain sockets come paused from the server (pauseOnConnect) and read into reused buffers;
     // TLS sockets, and any socket where that cannot be set up, read 'data' events.
-    this.#readBuf = sharedReadBuffer();
-    this.#reusedReads = !secure && readInto(socket, this.#readBuf, this.#onRead, this.#nextBuffer);
+    let reused = false;
+    if (!secure) {
+      this.#readBuf = sharedReadBuffer();
+      reused = readInto(socket, this.#readBuf, this.#onRead, this.#nextBuffer);
+    }
+    this.#reusedReads = reused;
     if (!this.#reusedReads) {
       socket.setNoDelay(true);
       socket.on('data', this.#onData);
